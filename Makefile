@@ -1,0 +1,38 @@
+# The two set-up commands of the README: `make book` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHAPTERS := $(sort $(wildcard chapters/*.qmd))
+
+.PHONY: book test retrain run-all clean
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --editable ".[test]"
+	touch $@
+
+$(VENV)/.installed-book: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --editable ".[book]"
+	touch $@
+
+## Install, then render the book (HTML and PDF) with Quarto into _book/.
+book: $(VENV)/.installed-book
+	QUARTO_PYTHON=$(PY) $(VENV)/bin/quarto render
+
+## Install, then run the tests (chapters run in fast mode; pinned results loaded).
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+## Train every pinned result again at the source's budgets and save it under results/.
+retrain: $(VENV)/.installed-test
+	for chapter in $(CHAPTERS); do \
+		$(PY) -m isldl.run $$chapter -p retrain true --out build/retrain || exit 1; \
+	done
+
+## Run every chapter with its pinned results, timing each (see benchmarks/README.md).
+run-all: $(VENV)/.installed-test
+	$(PY) benchmarks/chapter_times.py
+
+clean:
+	rm -rf _book build .quarto

@@ -1,0 +1,85 @@
+"""Checks of the book's sources that need no Quarto: chapters, cross-references, citations.
+
+`problems(root)` lists everything Quarto would complain about (or render wrongly) that can be
+found by reading the files: a chapter listed in `_quarto.yml` that does not exist, an `@fig-…`
+reference with no such label, a citation with no entry in `references.bib`, a chapter without
+a parameters cell, an absolute path in a chapter.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .run import parameters_of, qmd_to_notebook
+
+_XREF_KINDS = ("fig", "tbl", "sec", "eq")
+_REFERENCE = re.compile(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)")
+_CITATION = re.compile(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}[\w]*)")
+_LABEL_OPTION = re.compile(r"^#\|\s*label:\s*((?:fig|tbl|sec|eq)-[\w-]+)\s*$", re.M)
+_LABEL_ATTRIBUTE = re.compile(r"\{#((?:fig|tbl|sec|eq)-[\w-]+)[\s}]")
+_BIB_KEY = re.compile(r"^@\w+\{([^,\s]+),", re.M)
+_ABSOLUTE_PATH = re.compile(r"""["'](/(?:home|Users|work|tmp|root)/[^"']*|[A-Z]:\\[^"']*)["']""")
+
+
+def book_files(root: Path) -> list[Path]:
+    """The .qmd files that `_quarto.yml` lists, in order (parts included)."""
+    config = yaml.safe_load((root / "_quarto.yml").read_text())
+    entries = []
+    for item in config["book"]["chapters"]:
+        if isinstance(item, dict):
+            entries += item.get("chapters", [])
+            if "part" in item and str(item["part"]).endswith(".qmd"):
+                entries.append(item["part"])
+        else:
+            entries.append(item)
+    return [root / e for e in entries]
+
+
+def _strip_code(text: str) -> str:
+    """Markdown without its code cells and inline code, where @ means something else."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def labels_in(text: str) -> set[str]:
+    return set(_LABEL_OPTION.findall(text)) | set(_LABEL_ATTRIBUTE.findall(text))
+
+
+def references_in(text: str) -> set[str]:
+    return set(_REFERENCE.findall(_strip_code(text)))
+
+
+def citations_in(text: str) -> set[str]:
+    stripped = _strip_code(text)
+    return {key for key in _CITATION.findall(stripped) if not key.startswith(_XREF_KINDS)}
+
+
+def bib_keys(bib: Path) -> set[str]:
+    return set(_BIB_KEY.findall(bib.read_text()))
+
+
+def problems(root: Path) -> list[str]:
+    """Everything wrong with the book's sources that can be seen without rendering."""
+    found = []
+    files = book_files(root)
+    missing = [f for f in files if not f.exists()]
+    found += [f"{f.relative_to(root)} is listed in _quarto.yml but does not exist" for f in missing]
+    files = [f for f in files if f.exists()]
+    texts = {f: f.read_text(encoding="utf-8") for f in files}
+    labels = set().union(*(labels_in(t) for t in texts.values()))
+    keys = bib_keys(root / "references.bib")
+    for path, text in texts.items():
+        name = path.relative_to(root)
+        found += [f"{name}: @{r} has no label" for r in sorted(references_in(text) - labels)]
+        found += [f"{name}: citation @{c} is not in references.bib"
+                  for c in sorted(citations_in(text) - keys)]
+        found += [f"{name}: absolute path {p}" for p in _ABSOLUTE_PATH.findall(text)]
+        if path.parent.name == "chapters":
+            try:
+                parameters_of(qmd_to_notebook(path))
+            except Exception as err:
+                found.append(f"{name}: {err}")
+    return found

@@ -1,0 +1,71 @@
+"""CIFAR-100 from the official python pickles (`cifar-100-python.tar.gz`)."""
+
+from __future__ import annotations
+
+import pickle
+import tarfile
+from typing import NamedTuple
+
+import numpy as np
+
+from .files import REGISTRY, DataError, data_root, fetch, verify
+
+# md5 of the three pickles inside the official tarball.
+CIFAR100_PARTS = {
+    "train": "md5:16019d7e3df5f24257cddd939b257f8d",
+    "test": "md5:f0ef6b0ae62326f3e7ffdfab6717acfc",
+    "meta": "md5:7973b15100ade9c7d40fb424638fde48",
+}
+
+
+class Cifar100(NamedTuple):
+    """Images (N, 32, 32, 3) uint8, fine labels (0..99), coarse labels (0..19) and names."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    coarse_train: np.ndarray
+    coarse_test: np.ndarray
+    fine_names: list[str]
+    coarse_names: list[str]
+
+
+def _unpickle(path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="latin1")
+    except Exception as err:  # truncated or foreign files raise many different errors
+        raise DataError(f"{path} is not a readable CIFAR-100 pickle: {err}") from err
+
+
+def read_cifar100(folder) -> Cifar100:
+    """Read an extracted `cifar-100-python/` folder (files `train`, `test`, `meta`)."""
+    train, test, meta = (_unpickle(folder / part) for part in ("train", "test", "meta"))
+
+    def images(batch: dict) -> np.ndarray:
+        return np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+    def labels(batch: dict, key: str) -> np.ndarray:
+        return np.asarray(batch[key], dtype=np.int64)
+
+    return Cifar100(
+        images(train), labels(train, "fine_labels"), images(test), labels(test, "fine_labels"),
+        labels(train, "coarse_labels"), labels(test, "coarse_labels"),
+        list(meta["fine_label_names"]), list(meta["coarse_label_names"]),
+    )
+
+
+def load_cifar100() -> Cifar100:
+    """CIFAR-100: 50,000 training and 10,000 test images; extracted once under the data root."""
+    folder = data_root() / "cifar-100-python"
+    if not folder.exists():
+        tarball = fetch("cifar-100-python.tar.gz")
+        with tarfile.open(tarball) as tar:
+            tar.extractall(data_root(), filter="data")
+    for part, checksum in CIFAR100_PARTS.items():
+        if not (folder / part).exists():
+            raise DataError(f"{folder / part} is missing; delete {folder} and fetch "
+                            f"{REGISTRY['cifar-100-python.tar.gz'].url} again.")
+        verify(folder / part, checksum)
+    return read_cifar100(folder)

@@ -1,0 +1,141 @@
+"""Where the data lives, how it is fetched and how it is checked.
+
+Every file the book reads is listed in `REGISTRY` with its checksum and, where one exists, its
+official address. `fetch(name)` returns the path of a verified local copy: it looks under the
+data root (`ISLDL_DATA`, by default the user's cache folder), downloads the official file with
+pooch when it is missing (pooch writes to a temporary file, checks the hash, then moves it into
+place, so an interrupted download never leaves a file that looks valid), and raises `DataError`
+with a message that names the file when it can be neither found nor fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DataError(RuntimeError):
+    """A data file is missing, corrupt or unreadable; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of the book's data: its path under the data root, checksum and origin."""
+
+    path: str
+    hash: str  # "md5:…" or "sha256:…"
+    url: str | None = None
+    origin: str = ""
+
+
+_MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+REGISTRY: dict[str, RemoteFile] = {
+    f.path: f
+    for f in [
+        RemoteFile("MNIST/raw/train-images-idx3-ubyte.gz", "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                   _MNIST_URL + "train-images-idx3-ubyte.gz", "the MNIST database (LeCun et al.)"),
+        RemoteFile("MNIST/raw/train-labels-idx1-ubyte.gz", "md5:d53e105ee54ea40749a09fcbcd1e9432",
+                   _MNIST_URL + "train-labels-idx1-ubyte.gz", "the MNIST database (LeCun et al.)"),
+        RemoteFile("MNIST/raw/t10k-images-idx3-ubyte.gz", "md5:9fb629c4189551a2d022fa330f9573f3",
+                   _MNIST_URL + "t10k-images-idx3-ubyte.gz", "the MNIST database (LeCun et al.)"),
+        RemoteFile("MNIST/raw/t10k-labels-idx1-ubyte.gz", "md5:ec29112dd5afa0611ce80d1b7f02629c",
+                   _MNIST_URL + "t10k-labels-idx1-ubyte.gz", "the MNIST database (LeCun et al.)"),
+        RemoteFile("cifar-100-python.tar.gz", "md5:eb9058c3a382ffc7106e4002c42a8d85",
+                   "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+                   "CIFAR-100 (Krizhevsky 2009)"),
+        RemoteFile("imdb/aclImdb_v1.tar.gz", "md5:7c2ac02c03563afcf9b574c7e56c153a",
+                   "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+                   "the Large Movie Review Dataset (Maas et al. 2011)"),
+        # The labelled reviews alone, repacked; it has no download address of its own.
+        RemoteFile("imdb/aclImdb_labelled.tar.xz",
+                   "sha256:3f55b630f40e5f7c3a673eaa747b6288d4a135f15aea75c49a7e4033d4a97404",
+                   None, "the labelled reviews of aclImdb_v1.tar.gz, repacked"),
+        RemoteFile("imdb/imdb_word_index.json", "md5:bfafd718b763782e994055a2d397834f",
+                   _KERAS_URL + "imdb_word_index.json", "Keras' IMDb word index"),
+        RemoteFile("torch/mobilenet_v2_quantized_qnnpack.pt",
+                   "sha256:2778381c5eb7639a2229bc39567cf644226e5aa3d3a1d46dfcee70b373738498",
+                   None, "torchvision's quantized MobileNetV2 as TorchScript (pytorch/ios-demo-app)"),
+    ]
+}
+
+
+def data_root() -> Path:
+    """The folder that holds the downloaded data: `$ISLDL_DATA`, else `~/.cache/isldl`."""
+    return Path(os.environ.get("ISLDL_DATA") or Path.home() / ".cache" / "isldl").expanduser()
+
+
+def cache_root() -> Path:
+    """A writable folder for derived files (tokenised text, …), never inside the data root,
+    which may be read-only: `$ISLDL_CACHE`, else `~/.cache/isldl-derived`."""
+    return Path(os.environ.get("ISLDL_CACHE") or Path.home() / ".cache" / "isldl-derived").expanduser()
+
+
+def file_hash(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in chunks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(path: Path, expected: str) -> None:
+    """Raise `DataError` unless the file's checksum is `expected` ("md5:…" or "sha256:…")."""
+    algorithm, want = expected.split(":")
+    got = file_hash(path, algorithm)
+    if got != want:
+        raise DataError(
+            f"{path} is corrupt or incomplete: its {algorithm} is {got}, expected {want}. "
+            "Delete it and fetch it again (or copy a good one there)."
+        )
+
+
+def fetch(name: str) -> Path:
+    """Path of the verified local copy of registry file `name`, downloading it when missing."""
+    entry = REGISTRY[name]
+    path = data_root() / entry.path
+    if path.exists():
+        verify(path, entry.hash)
+        return path
+    if entry.url is None:
+        raise DataError(missing_message(path, entry))
+    try:
+        _download(entry, path)
+    except Exception as err:  # no network, HTTP error, or a bad hash
+        raise DataError(missing_message(path, entry) + f" (the download failed: {err})") from err
+    return path
+
+
+def missing_message(path: Path, entry: RemoteFile) -> str:
+    where = f"download it from {entry.url}" if entry.url else f"copy it from {entry.origin}"
+    return (
+        f"{path.name} is missing: the book expects it at {path} "
+        f"({entry.origin}); {where}, or point ISLDL_DATA at a folder that holds {entry.path}."
+    )
+
+
+def _download(entry: RemoteFile, path: Path) -> None:
+    import pooch  # imported here: only a download needs it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pooch.retrieve(entry.url, known_hash=entry.hash, fname=path.name, path=path.parent,
+                   progressbar=True)
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call `write(tmp_path)` and move the result to `path` only when it succeeded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; results and caches are not
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

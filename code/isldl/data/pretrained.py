@@ -1,0 +1,70 @@
+"""Pretrained ImageNet classifiers: ResNet-50 and the int8 quantized MobileNetV2."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import torch
+from torchvision import models
+
+from .files import DataError, fetch
+
+QUANTIZED_COPY = "torch/mobilenet_v2_quantized_qnnpack.pt"
+
+
+class Pretrained(NamedTuple):
+    """A ready-to-call classifier, the transforms its weights expect, and its class names."""
+
+    model: Callable[[torch.Tensor], torch.Tensor]
+    transforms: Callable
+    categories: list[str]
+    source: str  # where the weights came from, in words
+
+
+def _weights_file(weights) -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def load_resnet50() -> Pretrained:
+    """ResNet-50 with `IMAGENET1K_V1`, the weights that match Keras' `application_resnet50`.
+
+    Downloaded into `TORCH_HOME` by torchvision on first use.
+    """
+    weights = models.ResNet50_Weights.IMAGENET1K_V1
+    try:
+        model = models.resnet50(weights=weights).eval()
+    except Exception as err:
+        raise DataError(f"ResNet-50's weights could not be had: torchvision looks for "
+                        f"{_weights_file(weights)} and downloads it from {weights.url} ({err}).") from err
+    return Pretrained(model, weights.transforms(), weights.meta["categories"],
+                      f"torchvision {weights}")
+
+
+def load_quantized_mobilenet() -> Pretrained:
+    """The int8 MobileNetV2: torchvision's weights when they are cached or can be downloaded,
+    otherwise the TorchScript copy of the same network under the data root."""
+    weights = models.quantization.MobileNet_V2_QuantizedWeights.IMAGENET1K_QNNPACK_V1
+    transforms, categories = weights.transforms(), weights.meta["categories"]
+    torch.backends.quantized.engine = "qnnpack"  # the engine these weights were quantized for
+    try:
+        path = fetch(QUANTIZED_COPY)
+    except DataError as local_error:
+        try:
+            model = models.quantization.mobilenet_v2(weights=weights, quantize=True).eval()
+        except Exception as err:
+            raise DataError(
+                f"The quantized MobileNetV2 could not be had: torchvision's download of "
+                f"{weights.url} failed ({err}), and {local_error}") from err
+        return Pretrained(model, transforms, categories, f"torchvision {weights}")
+    try:
+        with warnings.catch_warnings():  # TorchScript is deprecated, but this copy is TorchScript
+            warnings.simplefilter("ignore", FutureWarning)
+            model = torch.jit.load(str(path), map_location="cpu").eval()
+    except RuntimeError as err:
+        raise DataError(f"{path} is not a loadable TorchScript model: {err}") from err
+    return Pretrained(model, transforms, categories,
+                      f"the TorchScript copy of {weights} at {path}")
+
+

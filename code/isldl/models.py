@@ -1,0 +1,79 @@
+"""The networks of the lab, each as few lines as Keras needs for it.
+
+Classifiers return logits: the softmax (or sigmoid) that Keras puts in the last layer lives in
+the loss here (`isldl.train.LOSSES`), which is the numerically stable way to compute it.
+Every builder applies Keras' initial weights (`keras_init`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .train import keras_init
+
+
+def single_layer_net(n_inputs: int, hidden: int = 50, dropout: float = 0.4) -> nn.Sequential:
+    """One hidden layer of ReLU units, dropout, and a linear output: the source's `modnn` for
+    Hitters (50 units, dropout 0.4) and its nonlinear AR model `arnnd` (32 units, 0.5)."""
+    return keras_init(nn.Sequential(
+        nn.Linear(n_inputs, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1)))
+
+
+def mnist_mlp() -> nn.Sequential:
+    """784 → 256 ReLU (dropout 0.4) → 128 ReLU (dropout 0.3) → 10 classes: `modelnn`."""
+    return keras_init(nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.4),
+        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(128, 10)))
+
+
+def mnist_logistic() -> nn.Sequential:
+    """Multinomial logistic regression: a network with no hidden layer (`modellr`)."""
+    return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))
+
+
+class KerasSimpleRNN(nn.Module):
+    """Keras' `layer_simple_rnn`: h_t = tanh(W x_t + U h_{t-1} + b), with its two dropouts.
+
+    PyTorch's `nn.RNN` has no dropout on the recurrent state, so this layer is written out. As in
+    Keras, each sequence draws one dropout mask for its inputs and one for its state, and uses
+    them at every time step. Returns the last state, (batch, units).
+    """
+
+    def __init__(self, n_inputs: int, units: int, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0):
+        super().__init__()
+        self.kernel = nn.Parameter(torch.empty(n_inputs, units))
+        self.recurrent_kernel = nn.Parameter(torch.empty(units, units))
+        self.bias = nn.Parameter(torch.zeros(units))
+        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+        nn.init.xavier_uniform_(self.kernel)
+        nn.init.orthogonal_(self.recurrent_kernel)
+
+    def _mask(self, like: torch.Tensor, rate: float) -> torch.Tensor | float:
+        if not self.training or rate == 0:
+            return 1.0
+        return torch.bernoulli(torch.full_like(like, 1 - rate)) / (1 - rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, time, features)
+        h = x.new_zeros(x.shape[0], self.bias.shape[0])
+        input_mask = self._mask(x[:, 0], self.dropout)
+        state_mask = self._mask(h, self.recurrent_dropout)
+        for t in range(x.shape[1]):  # the lab's sequences have 5 steps
+            h = torch.tanh((x[:, t] * input_mask) @ self.kernel
+                           + (h * state_mask) @ self.recurrent_kernel + self.bias)
+        return h
+
+
+def nyse_rnn(units: int = 12, dropout: float = 0.1, recurrent_dropout: float = 0.1) -> nn.Sequential:
+    """The source's RNN for the NYSE sequences (5 days × 3 series) and a linear output."""
+    return keras_init(nn.Sequential(
+        KerasSimpleRNN(3, units, dropout, recurrent_dropout), nn.Linear(units, 1)))
+
+
+def flattened_ar(lags: int = 5, series: int = 3) -> nn.Sequential:
+    """`layer_flatten` + one linear unit: a linear AR model fitted by gradient descent."""
+    return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(lags * series, 1)))
+

@@ -1,0 +1,70 @@
+"""Figures the chapters share: training histories, a network diagram, image grids."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+
+def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool = False):
+    """Keras' `plot(history)`: one panel per quantity (loss, then each metric), training and
+    validation curves against the epoch."""
+    names = [c for c in history.columns if not c.startswith("val_")]
+    fig, axes = plt.subplots(len(names), 1, figsize=(6, 2.2 * len(names)), sharex=True,
+                             squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        ax.plot(history.index, history[name], "o-", ms=2, lw=1, label="training")
+        if f"val_{name}" in history:
+            ax.plot(history.index, history[f"val_{name}"], "o-", ms=2, lw=1, label="validation")
+        ax.set_ylabel(name)
+        if log_loss and name == "loss":
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(frameon=False)
+    axes[-1, 0].set_xlabel("epoch")
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def network_diagram(n_inputs: int = 4, n_hidden: int = 5):
+    """The single-layer network of ISLR2's figure 10.1: inputs X_j, activations A_k, output."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    layers = [
+        [(0.0, y) for y in _spread(n_inputs)],
+        [(1.0, y) for y in _spread(n_hidden)],
+        [(2.0, 0.0)],
+    ]
+    for left, right in zip(layers, layers[1:]):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                ax.plot([x0, x1], [y0, y1], color="0.6", lw=0.8, zorder=1)
+    colours = ["tab:orange", "tab:blue", "tab:green"]
+    labels = [[f"$X_{j + 1}$" for j in range(n_inputs)],
+              [f"$A_{k + 1}$" for k in range(n_hidden)], ["$f(X)$"]]
+    for nodes, colour, names in zip(layers, colours, labels):
+        for (x, y), name in zip(nodes, names):
+            ax.scatter(x, y, s=900, color=colour, zorder=2)
+            ax.text(x, y, name, ha="center", va="center", fontsize=10, zorder=3)
+    for x, text in zip((0, 1, 2), ("input layer", "hidden layer", "output layer")):
+        ax.text(x, -1.35 * max(n_inputs, n_hidden) / 2, text, ha="center", fontsize=10)
+    ax.set_xlim(-0.4, 2.4)
+    ax.axis("off")
+    return fig
+
+
+def _spread(n: int) -> np.ndarray:
+    return np.linspace(-(n - 1) / 2, (n - 1) / 2, n)[::-1]
+
+
+def image_grid(images: np.ndarray, titles, rows: int, cols: int, cmap=None, size: float = 1.3):
+    """Images in a rows × cols grid, each with its title (a class name or label)."""
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.2))
+    for ax, image, title in zip(axes.flat, images, titles):
+        ax.imshow(image, cmap=cmap)
+        ax.set_title(str(title), fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,54 @@
+"""The book's structure, checked without Quarto."""
+
+import re
+
+import yaml
+
+from isldl.book import book_files, citations_in, labels_in, problems, references_in
+
+
+def test_the_book_has_no_problems(root):
+    assert problems(root) == []
+
+
+def test_every_chapter_file_is_listed(root):
+    listed = {p.name for p in book_files(root)}
+    assert {p.name for p in (root / "chapters").glob("*.qmd")} <= listed
+
+
+def test_quarto_config_has_what_the_book_needs(root):
+    config = yaml.safe_load((root / "_quarto.yml").read_text())
+    assert config["project"]["type"] == "book"
+    assert config["execute"]["freeze"] == "auto"
+    assert set(config["format"]) == {"html", "pdf"}
+    assert config["bibliography"] == "references.bib"
+
+
+def test_a_broken_reference_or_citation_is_caught(root, tmp_path):
+    for name in ("_quarto.yml", "index.qmd", "references.qmd", "references.bib"):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "chapters").mkdir()
+    for chapter in (root / "chapters").glob("*.qmd"):
+        (tmp_path / "chapters" / chapter.name).write_text(chapter.read_text())
+    first = sorted((tmp_path / "chapters").glob("*.qmd"))[0]
+    first.write_text(first.read_text() + "\nSee @fig-nowhere and [@nobody2024].\n"
+                     "```{python}\nopen('/home/me/data.csv')\n```\n")
+    found = "\n".join(problems(tmp_path))
+    assert "@fig-nowhere has no label" in found
+    assert "@nobody2024 is not in references.bib" in found
+    assert "absolute path /home/me/data.csv" in found
+
+
+def test_labels_references_and_citations_are_parsed():
+    text = ("See @fig-a, @tbl-b and @sec-c [@james2023islr; @lecun1998mnist].\n"
+            "## Title {#sec-c}\n$$x$$ {#eq-d}\n```{python}\n#| label: fig-a\nx @ y\n```\n")
+    assert references_in(text) == {"fig-a", "tbl-b", "sec-c"}
+    assert labels_in(text) == {"fig-a", "sec-c", "eq-d"}
+    assert citations_in(text) == {"james2023islr", "lecun1998mnist"}
+
+
+def test_figures_have_captions(root):
+    for chapter in (root / "chapters").glob("*.qmd"):
+        for cell in re.findall(r"```\{python\}\n(.*?)```", chapter.read_text(), flags=re.S):
+            if "#| label: fig-" in cell:
+                assert "#| fig-cap:" in cell, f"{chapter.name}: a figure without a caption"

@@ -1,0 +1,57 @@
+"""The chapter runner: .qmd → notebook, parameters, metrics, failures named."""
+
+import json
+
+import pytest
+
+from isldl.run import (ChapterError, check_parameters, main, parameters_of, qmd_to_notebook,
+                       run_chapter)
+
+
+@pytest.fixture
+def chapter(root):
+    return root / "tests" / "fixtures" / "chapter.qmd"
+
+
+def test_qmd_becomes_markdown_and_code_cells(chapter):
+    notebook = qmd_to_notebook(chapter)
+    kinds = [c.cell_type for c in notebook.cells]
+    assert kinds == ["markdown", "code", "code", "code"]
+    assert notebook.cells[1].metadata["tags"] == ["parameters"]
+    assert notebook.cells[2].source.startswith("#| label: fit-tiny")
+    assert notebook.metadata["isldl"]["front_matter"]["title"] == "A fixture chapter"
+    assert "---" not in notebook.cells[0].source
+
+
+def test_parameters_are_read_from_the_parameters_cell(chapter):
+    assert parameters_of(qmd_to_notebook(chapter)) == {"epochs": 3, "scale": 1.0, "fail": False}
+
+
+def test_unknown_or_ill_typed_parameters_are_rejected():
+    defaults = {"epochs": 3, "scale": 1.0, "fast": False}
+    check_parameters({"epochs": 5, "scale": 2, "fast": True}, defaults, "c.qmd")
+    with pytest.raises(ChapterError, match="no parameter 'epoch'.*epochs"):
+        check_parameters({"epoch": 5}, defaults, "c.qmd")
+    with pytest.raises(ChapterError, match="'epochs' takes a int"):
+        check_parameters({"epochs": "many"}, defaults, "c.qmd")
+    with pytest.raises(ChapterError, match="'fast' takes a bool"):
+        check_parameters({"fast": 1}, defaults, "c.qmd")
+
+
+def test_a_chapter_runs_with_injected_parameters(chapter, tmp_path):
+    metrics = run_chapter(chapter, {"epochs": 2, "scale": 3.0}, tmp_path)
+    assert metrics["epochs"] == 2 and metrics["scale"] == 3.0
+    assert (tmp_path / "chapter.ipynb").exists()
+    assert json.loads((tmp_path / "chapter.metrics.json").read_text()) == metrics
+
+
+def test_a_failing_cell_fails_the_run_and_is_named(chapter, tmp_path):
+    with pytest.raises(ChapterError, match=r"cell 3 \(maybe-fail\) failed: ValueError"):
+        run_chapter(chapter, {"fail": True}, tmp_path)
+
+
+def test_command_line(chapter, tmp_path, capsys):
+    assert main([str(chapter), "-p", "epochs", "1", "--out", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs"] == 1
+    assert main([str(chapter), "-p", "nope", "1", "--out", str(tmp_path)]) == 1
+    assert "has no parameter 'nope'" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""The training loop: it learns, its history, Keras' validation split, quiet progress."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+import isldl
+from isldl import models
+from isldl.train import rmsprop, split_validation
+
+
+def line_data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return x, x @ np.array([1.0, -2.0, 0.5], dtype="float32") + 0.3
+
+
+def test_a_tiny_model_learns_a_linear_function():
+    x, y = line_data()
+    isldl.set_seed(0)
+    model = isldl.keras_init(nn.Linear(3, 1))
+    history = isldl.fit(model, x, y, loss="mse", metrics=("mae",), epochs=60, batch_size=16,
+                        optimizer=rmsprop(model, lr=1e-2))
+    assert history["loss"].iloc[-1] < 0.01 * history["loss"].iloc[0]
+    assert isldl.evaluate(model, x, y, loss="mse")["loss"] < 1e-3
+
+
+def test_history_has_a_row_per_epoch_and_keras_columns():
+    x, y = line_data()
+    history = isldl.fit(models.single_layer_net(3, 4, 0.0), x, y, loss="mse", metrics=("mae",),
+                        epochs=4, validation_split=0.25)
+    assert isinstance(history, pd.DataFrame)
+    assert list(history.columns) == ["loss", "mae", "val_loss", "val_mae"]
+    assert list(history.index) == [1, 2, 3, 4]
+
+
+def test_validation_split_takes_the_last_rows_unshuffled():
+    x, y = np.arange(10)[:, None], np.arange(10)
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, 0.2)
+    assert y_fit.tolist() == list(range(8)) and y_val.tolist() == [8, 9]
+    with pytest.raises(ValueError, match="validation_split"):
+        split_validation(x, y, 1.5)
+
+
+def test_validation_metrics_are_those_of_the_last_rows():
+    x, y = line_data()
+    model = models.single_layer_net(3, 4, 0.0)
+    history = isldl.fit(model, x, y, loss="mse", epochs=1, validation_split=0.2)
+    assert history["val_loss"].iloc[-1] == pytest.approx(
+        isldl.evaluate(model, x[160:], y[160:], loss="mse")["loss"], rel=1e-5)
+
+
+def test_rmsprop_has_keras_defaults():
+    group = rmsprop(nn.Linear(2, 1)).param_groups[0]
+    assert (group["lr"], group["alpha"], group["eps"]) == (1e-3, 0.9, 1e-7)
+
+
+def test_keras_init_zeroes_biases_and_bounds_weights():
+    layer = isldl.keras_init(nn.Linear(100, 50))
+    assert torch.all(layer.bias == 0)
+    assert layer.weight.abs().max() <= np.sqrt(6 / 150)
+
+
+def test_fit_repeats_exactly_with_the_same_seed():
+    x, y = line_data()
+    runs = []
+    for _ in range(2):
+        isldl.set_seed(1)
+        runs.append(isldl.fit(models.single_layer_net(3, 4, 0.5), x, y, loss="mse", epochs=3,
+                              seed=1))
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_classification_with_sparse_inputs():
+    rng = np.random.default_rng(0)
+    dense = (rng.random((300, 40)) < 0.1).astype("float32")
+    labels = (dense[:, :5].sum(1) > 0).astype("int64")
+    model = isldl.keras_init(nn.Linear(40, 2))
+    history = isldl.fit(model, sp.csr_matrix(dense), labels, loss="categorical_crossentropy",
+                        metrics=("accuracy",), epochs=40, optimizer=rmsprop(model, lr=1e-2))
+    assert history["accuracy"].iloc[-1] > 0.9
+    assert isldl.predict(model, sp.csr_matrix(dense)).shape == (300, 2)
+
+
+def test_progress_bar_is_quiet_when_not_a_terminal(capsys):
+    x, y = line_data(20)
+    isldl.fit(models.single_layer_net(3, 2, 0.0), x, y, loss="mse", epochs=2)
+    assert capsys.readouterr().err == ""
+    isldl.fit(models.single_layer_net(3, 2, 0.0), x, y, loss="mse", epochs=2, verbose=True)
+    assert "epochs" in capsys.readouterr().err
+
+
+def test_bad_arguments_are_named():
+    x, y = line_data(20)
+    model = models.single_layer_net(3, 2, 0.0)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        isldl.fit(model, x, y, loss="hinge", epochs=1)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        isldl.fit(model, x, y, loss="mse", metrics=("auc",), epochs=1)
+    with pytest.raises(ValueError, match="not both"):
+        isldl.fit(model, x, y, loss="mse", epochs=1, validation_split=0.2,
+                  validation_data=(x, y))
+
+
+def test_summary_counts_parameters():
+    assert isldl.n_parameters(models.single_layer_net(10)) == 601
+    assert isldl.summary(models.single_layer_net(20), (1, 20)).total_params == 1101
+
+
+def test_default_device_is_a_device():
+    assert isldl.default_device().type in {"cpu", "cuda", "mps"}

@@ -59,3 +59,23 @@ def test_mnist_pinned(root, tmp_path):
     assert metrics["logistic_test_accuracy"] == metrics["logistic_recorded"]["test_accuracy"]
     assert metrics["mlp_test_accuracy"] >= 0.978
     assert metrics["logistic_test_accuracy"] >= 0.92
+
+
+def test_nyse_fast(root, tmp_path, results_snapshot):
+    before = results_snapshot()
+    metrics = run(root, tmp_path, "07-nyse", fast=True)
+    assert round(metrics["ar_test_r2"], 6) == source_value("nyse.ar_test_r2")
+    assert round(metrics["ar_day_test_r2"], 7) == source_value("nyse.ar_day_test_r2")
+    assert metrics["n_sequences"] == source_value("nyse.n_sequences")
+    assert metrics["rnn_test_r2"] > 0 and metrics["nonlinear_ar_test_r2"] > 0
+    assert not metrics["rnn_loaded"]
+    assert results_snapshot() == before
+
+
+def test_nyse_pinned(root, tmp_path):
+    metrics = run(root, tmp_path, "07-nyse")
+    for name in ("rnn", "flattened", "nonlinear_ar"):
+        assert metrics[f"{name}_loaded"]
+        assert metrics[f"{name}_test_r2"] == metrics[f"{name}_recorded"]["test_r2"]
+    assert metrics["rnn_test_r2"] >= 0.40
+    assert metrics["nonlinear_ar_test_r2"] >= 0.45

@@ -84,3 +84,10 @@ def test_key_depends_on_config_and_architecture():
     assert pin_key(make_model(), {"epochs": 2}) == base
     assert pin_key(make_model(), {"epochs": 3}) != base
     assert pin_key(nn.Sequential(nn.Linear(1, 1)), {"epochs": 2}) != base
+
+
+def test_key_depends_on_the_initial_weights():
+    isldl.set_seed(0)
+    first = models.single_layer_net(1, 4, 0.0)
+    isldl.set_seed(1)
+    assert pin_key(models.single_layer_net(1, 4, 0.0), {}) != pin_key(first, {})

@@ -85,3 +85,41 @@ def cv_lasso(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CVLasso:
     lambda_min = lambdas[cv_mean <= cv_mean.min()].max()
     n_nonzero = np.array([np.count_nonzero(f.coef) for f in _path(x, y, lambdas)])
     return CVLasso(lambdas, cv_mean, cv_se, n_nonzero, lambda_min, fit_lasso(x, y, lambda_min))
+
+
+@dataclass
+class LogisticLassoPath:
+    """Lasso logistic regressions along a path of penalties, largest λ first."""
+
+    lambdas: np.ndarray
+    intercepts: np.ndarray
+    coefs: np.ndarray  # (n_lambda, n_features)
+
+    def decision(self, x) -> np.ndarray:
+        """Linear predictors (log-odds), one column per λ."""
+        return np.asarray(x @ self.coefs.T) + self.intercepts
+
+
+def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 50, ratio: float = 1e-3,
+                        progress: bool | None = None) -> LogisticLassoPath:
+    """`glmnet(x, y, family = "binomial", standardize = FALSE)` on a shorter path.
+
+    glmnet minimises −(1/n)·log-likelihood + λ·Σ|β_j|, i.e. scikit-learn's objective with
+    C = 1/(nλ). The path runs from the smallest λ that zeroes every coefficient down to `ratio`
+    of it; each fit starts from the previous one (warm start). x may be sparse.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from tqdm.auto import tqdm
+
+    n = x.shape[0]
+    lambda_max = np.abs(x.T @ (y - y.mean())).max() / n
+    lambdas = lambda_max * np.logspace(0, np.log10(ratio), n_lambda)
+    model = LogisticRegression(l1_ratio=1.0, solver="saga", warm_start=True, tol=1e-4,
+                               max_iter=1000)
+    intercepts, coefs = [], []
+    for lam in tqdm(lambdas, desc="lasso path", disable=None if progress is None else not progress):
+        model.set_params(C=1.0 / (n * lam))
+        model.fit(x, y)
+        intercepts.append(model.intercept_[0])
+        coefs.append(model.coef_[0].copy())
+    return LogisticLassoPath(lambdas, np.array(intercepts), np.array(coefs))

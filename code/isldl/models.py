@@ -77,3 +77,32 @@ def flattened_ar(lags: int = 5, series: int = 3) -> nn.Sequential:
     """`layer_flatten` + one linear unit: a linear AR model fitted by gradient descent."""
     return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(lags * series, 1)))
 
+
+
+def imdb_dense(n_words: int = 10_000) -> nn.Sequential:
+    """Bag of words → 16 ReLU → 16 ReLU → one logit (the source's document classifier)."""
+    return keras_init(nn.Sequential(
+        nn.Linear(n_words, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+
+
+class ImdbLSTM(nn.Module):
+    """Embedding (10,000 words → 32) → LSTM (32 units) → one logit, on the last state.
+
+    `nn.LSTM` runs the whole sequence in one call (cuDNN on a GPU); like the source's Keras model
+    it reads the padding too (no masking). PyTorch's LSTM has two bias vectors per gate where
+    Keras has one, hence 4 × 32 more parameters than Keras counts.
+    """
+
+    def __init__(self, n_words: int = 10_000, dim: int = 32, units: int = 32):
+        super().__init__()
+        self.embedding = nn.Embedding(n_words, dim)
+        self.lstm = nn.LSTM(dim, units, batch_first=True)
+        self.output = nn.Linear(units, 1)
+        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)  # Keras' default for embeddings
+        keras_init(self)
+        with torch.no_grad():  # Keras sets the forget gate's bias to one
+            self.lstm.bias_ih_l0[units:2 * units] = 1.0
+
+    def forward(self, words: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(self.embedding(words))
+        return self.output(h[-1])

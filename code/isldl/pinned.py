@@ -1,10 +1,10 @@
 """Pinned results: train an expensive model once, commit the small result, load it afterwards.
 
 `pinned(name, model, train, config, evaluate=…)` looks in `results/<name>/` for a fit made by
-the same code with the same configuration (the *key* hashes the model's architecture and code,
-the training loop's code, and `config`: data, hyper-parameters, seed). If it finds one, it loads
-the weights; otherwise (or when `retrain` is true) it trains and, if `save`, writes the weights,
-the history and the test metrics there. Fast or test runs pass `save=False` and never touch the
+the same code with the same configuration: the *key* hashes the model's architecture, initial
+weights and code, the training loop's code, and `config` (data, hyper-parameters, seed). If it
+finds one, it loads the weights; otherwise (or when `retrain` is true) it trains and, if `save`,
+writes the weights, the history and the test metrics there. Fast or test runs pass `save=False` and never touch the
 committed results.
 """
 
@@ -40,10 +40,15 @@ class Fit:
 
 
 def pin_key(model: nn.Module, config: dict) -> str:
-    """A hash of everything that changes a fit: architecture, model and loop code, `config`."""
+    """A hash of everything that changes a fit: architecture, initial weights, model and loop
+    code, and `config` (data, hyper-parameters, seed)."""
+    weights = hashlib.sha256()
+    for tensor in model.state_dict().values():
+        weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     parts = {
         "config": config,
         "architecture": repr(model),
+        "initial_weights": weights.hexdigest(),
         "loop": inspect.getsource(training._run_epoch) + inspect.getsource(training.fit),
     }
     if type(model).__module__.startswith("isldl"):

@@ -52,3 +52,27 @@ def test_figures_have_captions(root):
         for cell in re.findall(r"```\{python\}\n(.*?)```", chapter.read_text(), flags=re.S):
             if "#| label: fig-" in cell:
                 assert "#| fig-cap:" in cell, f"{chapter.name}: a figure without a caption"
+
+
+def panache_lint(*paths):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    panache = shutil.which("panache") or str(Path(sys.executable).with_name("panache"))
+    return subprocess.run([panache, "lint", *map(str, paths)], capture_output=True, text=True)
+
+
+def test_panache_finds_nothing_in_the_book(root):
+    """panache, a Quarto-aware linter, where Quarto itself cannot run."""
+    files = book_files(root) + [root / "tests" / "fixtures" / "chapter.qmd"]
+    result = panache_lint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_panache_catches_a_broken_reference(tmp_path):
+    bad = tmp_path / "bad.qmd"
+    bad.write_text("See @fig-nowhere.\n")
+    result = panache_lint(bad)
+    assert result.returncode != 0 and "fig-nowhere" in result.stdout + result.stderr

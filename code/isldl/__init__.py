@@ -11,6 +11,7 @@ from .plots import image_grid, network_diagram, plot_history
 from .chapter import record
 from .source import comparison_table, source_value
 from .train import (
+    bf16_is_fast,
     Timer,
     default_device,
     evaluate,

@@ -100,13 +100,15 @@ class LogisticLassoPath:
         return np.asarray(x @ self.coefs.T) + self.intercepts
 
 
-def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 50, ratio: float = 1e-3,
+def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 25, ratio: float = 1e-3,
                         progress: bool | None = None) -> LogisticLassoPath:
     """`glmnet(x, y, family = "binomial", standardize = FALSE)` on a shorter path.
 
-    glmnet minimises −(1/n)·log-likelihood + λ·Σ|β_j|, i.e. scikit-learn's objective with
+    glmnet minimises −(1/n)·log-likelihood + λ·Σ|β_j|, which is scikit-learn's objective with
     C = 1/(nλ). The path runs from the smallest λ that zeroes every coefficient down to `ratio`
-    of it; each fit starts from the previous one (warm start). x may be sparse.
+    of it. liblinear's coordinate descent takes the sparse x as it is; on the IMDb bag of words
+    it fits the whole path several times faster than `saga` with warm starts. It penalises the
+    intercept too, so it is given a large `intercept_scaling`, which makes that penalty negligible.
     """
     from sklearn.linear_model import LogisticRegression
     from tqdm.auto import tqdm
@@ -114,12 +116,10 @@ def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 50, ratio: float = 1e-
     n = x.shape[0]
     lambda_max = np.abs(x.T @ (y - y.mean())).max() / n
     lambdas = lambda_max * np.logspace(0, np.log10(ratio), n_lambda)
-    model = LogisticRegression(l1_ratio=1.0, solver="saga", warm_start=True, tol=1e-4,
-                               max_iter=1000)
     intercepts, coefs = [], []
     for lam in tqdm(lambdas, desc="lasso path", disable=None if progress is None else not progress):
-        model.set_params(C=1.0 / (n * lam))
-        model.fit(x, y)
+        model = LogisticRegression(l1_ratio=1.0, solver="liblinear", C=1.0 / (n * lam),
+                                   intercept_scaling=100.0, tol=1e-4, max_iter=1000).fit(x, y)
         intercepts.append(model.intercept_[0])
-        coefs.append(model.coef_[0].copy())
+        coefs.append(model.coef_[0])
     return LogisticLassoPath(lambdas, np.array(intercepts), np.array(coefs))

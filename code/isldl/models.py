@@ -67,7 +67,8 @@ class KerasSimpleRNN(nn.Module):
         return h
 
 
-def nyse_rnn(units: int = 12, dropout: float = 0.1, recurrent_dropout: float = 0.1) -> nn.Sequential:
+def nyse_rnn(units: int = 12, dropout: float = 0.1,
+             recurrent_dropout: float = 0.1) -> nn.Sequential:
     """The source's RNN for the NYSE sequences (5 days × 3 series) and a linear output."""
     return keras_init(nn.Sequential(
         KerasSimpleRNN(3, units, dropout, recurrent_dropout), nn.Linear(units, 1)))
@@ -106,3 +107,14 @@ class ImdbLSTM(nn.Module):
     def forward(self, words: torch.Tensor) -> torch.Tensor:
         _, (h, _) = self.lstm(self.embedding(words))
         return self.output(h[-1])
+
+
+def cifar_cnn(n_classes: int = 100) -> nn.Sequential:
+    """Four blocks of 3 × 3 "same" convolution + ReLU + 2 × 2 max-pooling (32, 64, 128, 256
+    filters), then dropout, a dense layer of 512 and the class logits: the source's CNN."""
+    blocks = []
+    for c_in, c_out in [(3, 32), (32, 64), (64, 128), (128, 256)]:
+        blocks += [nn.Conv2d(c_in, c_out, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2)]
+    return keras_init(nn.Sequential(
+        *blocks, nn.Flatten(), nn.Dropout(0.5),
+        nn.Linear(2 * 2 * 256, 512), nn.ReLU(), nn.Linear(512, n_classes)))

@@ -4,8 +4,8 @@
 the same code with the same configuration: the *key* hashes the model's architecture, initial
 weights and code, the training loop's code, and `config` (data, hyper-parameters, seed). If it
 finds one, it loads the weights; otherwise (or when `retrain` is true) it trains and, if `save`,
-writes the weights, the history and the test metrics there. Fast or test runs pass `save=False` and never touch the
-committed results.
+writes the weights, the history and the test metrics there. Fast or test runs pass
+`save=False` and never touch the committed results.
 """
 
 from __future__ import annotations

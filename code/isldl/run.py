@@ -62,7 +62,8 @@ def qmd_to_notebook(path: Path) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook(cells=[c for c in cells if c.source.strip()])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
-    notebook.metadata["isldl"] = {"front_matter": yaml.safe_load(front.group()[4:-4]) if front else {}}
+    front_matter = yaml.safe_load(front.group()[4:-4]) if front else {}
+    notebook.metadata["isldl"] = {"front_matter": front_matter}
     return notebook
 
 

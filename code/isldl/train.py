@@ -38,6 +38,14 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bfloat16 arithmetic runs natively here: a recent GPU, or a CPU with AMX or
+    AVX-512 BF16 units (elsewhere it is emulated, and slower than float32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
 def rmsprop(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
     """RMSprop with Keras' defaults (PyTorch's own are rho = 0.99, eps = 1e-8)."""
     return torch.optim.RMSprop(model.parameters(), lr=lr, alpha=0.9, eps=1e-7)
@@ -119,10 +127,12 @@ def _length(x) -> int:
 
 
 def _run_epoch(model, x, y, loss_fn, metric_fns, batch_size, device, optimizer=None,
-               order=None) -> dict[str, float]:
+               order=None, mixed_precision=False) -> dict[str, float]:
     """One pass over (x, y): train when an optimizer is given, else evaluate.
 
-    Returns the loss and metrics averaged over the samples, as Keras reports them.
+    Returns the loss and metrics averaged over the samples, as Keras reports them. With
+    `mixed_precision` the network runs in bfloat16 where that is safe (autocast); the loss,
+    the gradients' accumulation and the weights stay in float32.
     """
     training = optimizer is not None
     model.train(training)
@@ -134,7 +144,9 @@ def _run_epoch(model, x, y, loss_fn, metric_fns, batch_size, device, optimizer=N
         for start in range(0, n, batch_size):
             index = order[start:start + batch_size]
             xb, yb = _batch(x, index, device), y[index].to(device, non_blocking=True)
-            out = model(xb)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+                out = model(xb)
+            out = out.float()
             loss = loss_fn(out, yb)
             if training:
                 optimizer.zero_grad(set_to_none=True)
@@ -150,7 +162,8 @@ def _run_epoch(model, x, y, loss_fn, metric_fns, batch_size, device, optimizer=N
 def split_validation(x, y, validation_split: float):
     """Keras' `validation_split`: the *last* fraction of the rows, taken before any shuffling."""
     if not 0.0 < validation_split < 1.0:
-        raise ValueError(f"validation_split must lie strictly between 0 and 1, got {validation_split}")
+        raise ValueError("validation_split must lie strictly between 0 and 1, "
+                         f"got {validation_split}")
     n_train = int(_length(x) * (1.0 - validation_split))
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
@@ -158,14 +171,17 @@ def split_validation(x, y, validation_split: float):
 def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
         metrics: tuple[str, ...] = (), optimizer: torch.optim.Optimizer | None = None,
         validation_split: float = 0.0, validation_data=None, seed: int = 0,
-        device: torch.device | None = None, verbose: bool | None = None) -> pd.DataFrame:
+        device: torch.device | None = None, mixed_precision: bool = False,
+        verbose: bool | None = None) -> pd.DataFrame:
     """Train `model` on (x, y) as Keras' `fit` does and return its history.
 
     `loss` names one of `LOSSES`, `metrics` names from `METRICS`. The history has one row per
     epoch and the columns `loss`, each metric, then `val_loss` and `val_` + each metric when
     validation data is given (directly, or as the last `validation_split` of the training data).
     x may be a NumPy array, a tensor or a SciPy sparse matrix (densified one batch at a time).
-    The progress bar shows in a terminal only, unless `verbose` says otherwise.
+    `mixed_precision=True` computes the network in bfloat16 where `bf16_is_fast` (about twice
+    as fast for convolutions on such CPUs) and is ignored elsewhere. The progress bar shows in a
+    terminal only, unless `verbose` says otherwise.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
@@ -175,6 +191,7 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
     if validation_split and validation_data is not None:
         raise ValueError("give validation_split or validation_data, not both")
     device = device or default_device()
+    mixed_precision = mixed_precision and bf16_is_fast(device)
     set_seed(seed)
     model.to(device)
     optimizer = optimizer or rmsprop(model)
@@ -191,9 +208,11 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
     bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=_quiet(verbose))
     for _ in bar:
         order = torch.randperm(_length(x), generator=generator)
-        row = _run_epoch(model, x, y, loss_fn, metric_fns, batch_size, device, optimizer, order)
+        row = _run_epoch(model, x, y, loss_fn, metric_fns, batch_size, device, optimizer, order,
+                         mixed_precision)
         if validation_data is not None:
-            scores = _run_epoch(model, *validation_data, loss_fn, metric_fns, batch_size, device)
+            scores = _run_epoch(model, *validation_data, loss_fn, metric_fns, batch_size, device,
+                                mixed_precision=mixed_precision)
             row |= {f"val_{name}": value for name, value in scores.items()}
         rows.append(row)
         bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()})
@@ -206,11 +225,13 @@ def _quiet(verbose: bool | None) -> bool | None:
 
 
 def evaluate(model: nn.Module, x, y, *, loss: str, metrics: tuple[str, ...] = (),
-             batch_size: int = 256, device: torch.device | None = None) -> dict[str, float]:
-    """Loss and metrics of `model` on (x, y), dropout off."""
+             batch_size: int = 256, device: torch.device | None = None,
+             mixed_precision: bool = False) -> dict[str, float]:
+    """Loss and metrics of `model` on (x, y), dropout off (as `fit` validates)."""
     device = device or next(model.parameters()).device
     return _run_epoch(model, _inputs(x), as_tensor(y, _target_dtype(loss)), LOSSES[loss],
-                      {m: METRICS[m] for m in metrics}, batch_size, device)
+                      {m: METRICS[m] for m in metrics}, batch_size, device,
+                      mixed_precision=mixed_precision and bf16_is_fast(device))
 
 
 def predict(model: nn.Module, x, batch_size: int = 256) -> np.ndarray:

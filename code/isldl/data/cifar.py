@@ -44,7 +44,8 @@ def read_cifar100(folder) -> Cifar100:
     train, test, meta = (_unpickle(folder / part) for part in ("train", "test", "meta"))
 
     def images(batch: dict) -> np.ndarray:
-        return np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        planes = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        return planes.transpose(0, 2, 3, 1)  # each row holds the red, green, blue planes
 
     def labels(batch: dict, key: str) -> np.ndarray:
         return np.asarray(batch[key], dtype=np.int64)
@@ -69,3 +70,22 @@ def load_cifar100() -> Cifar100:
                             f"{REGISTRY['cifar-100-python.tar.gz'].url} again.")
         verify(folder / part, checksum)
     return read_cifar100(folder)
+
+
+def cifar100_stand_in(n_train: int = 512, n_test: int = 256, seed: int = 0) -> Cifar100:
+    """Random images and labels with CIFAR-100's shapes and types: *not* CIFAR-100.
+
+    Only for checking that the CIFAR chapter runs where the real data cannot be had (the
+    tests); anything learned from it is noise.
+    """
+    rng = np.random.default_rng(seed)
+
+    def images(n):
+        return rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+
+    def labels(n, k):
+        return rng.integers(0, k, n, dtype=np.int64)
+
+    return Cifar100(images(n_train), labels(n_train, 100), images(n_test), labels(n_test, 100),
+                    labels(n_train, 20), labels(n_test, 20),
+                    [f"class {i}" for i in range(100)], [f"superclass {i}" for i in range(20)])

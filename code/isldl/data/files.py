@@ -59,7 +59,8 @@ REGISTRY: dict[str, RemoteFile] = {
                    _KERAS_URL + "imdb_word_index.json", "Keras' IMDb word index"),
         RemoteFile("torch/mobilenet_v2_quantized_qnnpack.pt",
                    "sha256:2778381c5eb7639a2229bc39567cf644226e5aa3d3a1d46dfcee70b373738498",
-                   None, "torchvision's quantized MobileNetV2 as TorchScript (pytorch/ios-demo-app)"),
+                   None, "torchvision's quantized MobileNetV2 in TorchScript, from "
+                   "pytorch/ios-demo-app"),
     ]
 }
 
@@ -72,7 +73,8 @@ def data_root() -> Path:
 def cache_root() -> Path:
     """A writable folder for derived files (tokenised text, …), never inside the data root,
     which may be read-only: `$ISLDL_CACHE`, else `~/.cache/isldl-derived`."""
-    return Path(os.environ.get("ISLDL_CACHE") or Path.home() / ".cache" / "isldl-derived").expanduser()
+    default = Path.home() / ".cache" / "isldl-derived"
+    return Path(os.environ.get("ISLDL_CACHE") or default).expanduser()
 
 
 def file_hash(path: Path, algorithm: str = "sha256") -> str:

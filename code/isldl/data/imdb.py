@@ -61,7 +61,7 @@ def _review_source() -> Path:
 def _read_reviews(source: Path) -> dict[tuple[str, str], dict[str, str]]:
     """{(split, label): {file name: text}} for the 50,000 labelled reviews."""
     reviews: dict[tuple[str, str], dict[str, str]] = {
-        (s, l): {} for s in ("train", "test") for l in ("pos", "neg")}
+        (split, label): {} for split in ("train", "test") for label in ("pos", "neg")}
     try:
         if source.is_dir():
             for path in source.glob("*/*/*.txt"):

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+import pandas as pd
 import torch
 from torchvision import models
 
@@ -37,7 +38,8 @@ def load_resnet50() -> Pretrained:
         model = models.resnet50(weights=weights).eval()
     except Exception as err:
         raise DataError(f"ResNet-50's weights could not be had: torchvision looks for "
-                        f"{_weights_file(weights)} and downloads it from {weights.url} ({err}).") from err
+                        f"{_weights_file(weights)} and downloads it from {weights.url} "
+                        f"({err}).") from err
     return Pretrained(model, weights.transforms(), weights.meta["categories"],
                       f"torchvision {weights}")
 
@@ -68,3 +70,20 @@ def load_quantized_mobilenet() -> Pretrained:
                       f"the TorchScript copy of {weights} at {path}")
 
 
+
+
+def top_classes(pretrained: Pretrained, paths, k: int = 3) -> pd.DataFrame:
+    """The k most probable ImageNet classes of each image: columns image, rank, class, prob."""
+    from PIL import Image
+
+    rows = []
+    for path in paths:
+        image = Image.open(path).convert("RGB")
+        with torch.no_grad():
+            logits = pretrained.model(pretrained.transforms(image).unsqueeze(0))
+        probabilities = torch.softmax(logits[0], dim=0)
+        values, indices = probabilities.topk(k)
+        rows += [{"image": Path(path).name, "rank": rank + 1,
+                  "class": pretrained.categories[int(i)], "prob": float(v)}
+                 for rank, (v, i) in enumerate(zip(values, indices))]
+    return pd.DataFrame(rows)

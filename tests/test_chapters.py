@@ -34,8 +34,8 @@ def test_hitters_fast(root, tmp_path, results_snapshot):
     assert results_snapshot() == before
 
 
-def test_hitters_pinned(root, tmp_path):
-    metrics = run(root, tmp_path, "01-hitters")
+def test_hitters_pinned(pinned_runs):
+    metrics, _ = pinned_runs["01-hitters"]
     assert metrics["nn_loaded"]
     assert metrics["nn_test_mae"] == metrics["nn_recorded"]["test_mae"]
     assert metrics["nn_test_mae"] <= 280
@@ -52,8 +52,8 @@ def test_mnist_fast(root, tmp_path, results_snapshot):
     assert results_snapshot() == before
 
 
-def test_mnist_pinned(root, tmp_path):
-    metrics = run(root, tmp_path, "02-mnist")
+def test_mnist_pinned(pinned_runs):
+    metrics, _ = pinned_runs["02-mnist"]
     assert metrics["mlp_loaded"] and metrics["logistic_loaded"]
     assert metrics["mlp_test_accuracy"] == metrics["mlp_recorded"]["test_accuracy"]
     assert metrics["logistic_test_accuracy"] == metrics["logistic_recorded"]["test_accuracy"]
@@ -72,8 +72,8 @@ def test_nyse_fast(root, tmp_path, results_snapshot):
     assert results_snapshot() == before
 
 
-def test_nyse_pinned(root, tmp_path):
-    metrics = run(root, tmp_path, "07-nyse")
+def test_nyse_pinned(pinned_runs):
+    metrics, _ = pinned_runs["07-nyse"]
     for name in ("rnn", "flattened", "nonlinear_ar"):
         assert metrics[f"{name}_loaded"]
         assert metrics[f"{name}_test_r2"] == metrics[f"{name}_recorded"]["test_r2"]
@@ -92,8 +92,8 @@ def test_imdb_bag_of_words_fast(root, tmp_path, results_snapshot):
     assert results_snapshot() == before
 
 
-def test_imdb_bag_of_words_pinned(root, tmp_path):
-    metrics = run(root, tmp_path, "05-imdb-bag-of-words")
+def test_imdb_bag_of_words_pinned(pinned_runs):
+    metrics, _ = pinned_runs["05-imdb-bag-of-words"]
     assert metrics["dense_loaded"]
     assert metrics["dense_test_accuracy"] == metrics["dense_recorded"]["test_accuracy"]
     assert metrics["dense_test_accuracy"] >= 0.84
@@ -111,8 +111,8 @@ def test_imdb_lstm_fast(root, tmp_path, results_snapshot):
     assert results_snapshot() == before
 
 
-def test_imdb_lstm_pinned(root, tmp_path):
-    metrics = run(root, tmp_path, "06-imdb-lstm")
+def test_imdb_lstm_pinned(pinned_runs):
+    metrics, _ = pinned_runs["06-imdb-lstm"]
     assert metrics["lstm_loaded"]
     assert metrics["short_test_accuracy"] == metrics["short_recorded"]["test_accuracy"]
     assert metrics["long_test_accuracy"] == metrics["long_recorded"]["test_accuracy"]

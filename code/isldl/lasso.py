@@ -111,7 +111,7 @@ def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 25, ratio: float = 1e-
     intercept too, so it is given a large `intercept_scaling`, which makes that penalty negligible.
     """
     from sklearn.linear_model import LogisticRegression
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     n = x.shape[0]
     lambda_max = np.abs(x.T @ (y - y.mean())).max() / n

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 # ---------------------------------------------------------------------------------- set-up
 

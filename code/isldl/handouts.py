@@ -1,0 +1,214 @@
+"""Course handouts: a PDF and a practice notebook per chapter, built without Quarto.
+
+    python -m isldl.handouts pdf       # handouts/NN-topic.pdf, from each chapter run pinned
+    python -m isldl.handouts practice  # practice/NN-topic.ipynb, exercises in place of code
+
+A handout is the chapter executed by `isldl.run` with its pinned results, then turned into
+plain notebook Markdown (Quarto's cross-references numbered, citations written out, figure
+and table captions placed, cell options dropped) and printed by nbconvert's LaTeX route. A
+practice notebook keeps the prose and replaces each code cell marked `#| practice: "…"` with
+that prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .book import book_files
+from .data.files import atomic_write
+from .paths import BOOK_ROOT
+from .run import ChapterError, cell_options, qmd_to_notebook, run_chapter
+
+_OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
+_CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## (.*)\n)?(.*?)\n:::\s*$", re.S | re.M)
+
+
+# ------------------------------------------------------------------------ cross-references
+
+
+def chapters(root: Path = BOOK_ROOT) -> list[Path]:
+    """The book's numbered chapters, in order."""
+    return [p for p in book_files(root) if p.parent.name == "chapters"]
+
+
+def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
+    """What Quarto would print for each `@label` of the book: "Figure 2.1", "Section 1.3", …"""
+    config = yaml.safe_load((root / "_quarto.yml").read_text())["crossref"]
+    prefixes = {kind: config.get(f"{kind}-prefix", kind.title())
+                for kind in ("fig", "tbl", "sec", "eq")}
+    labels = {}
+    for number, chapter in enumerate(chapters(root), start=1):
+        text = chapter.read_text(encoding="utf-8")
+        counters = {"fig": 0, "tbl": 0, "eq": 0}
+        sections = [0, 0, 0]
+        for match in re.finditer(r"^(#{1,3}) .*?\{#(sec-[\w-]+)|#\| label: ((?:fig|tbl)-[\w-]+)"
+                                 r"|\{#(eq-[\w-]+)\}|^(#{2,3}) ", text, flags=re.M):
+            if match[1] or match[5]:  # a heading, labelled or not, advances the numbering
+                level = len(match[1] or match[5])
+                if level > 1:
+                    sections[level - 2] += 1
+                    sections[level - 1:] = [0] * (3 - level + 1)
+                if match[2]:
+                    digits = [number] + [s for s in sections[:level - 1]]
+                    labels[match[2]] = f"{prefixes['sec']} {'.'.join(map(str, digits))}"
+                continue
+            label = match[3] or match[4]
+            kind = label.split("-")[0]
+            counters[kind] += 1
+            labels[label] = f"{prefixes[kind]} {number}.{counters[kind]}"
+    return labels
+
+
+def bibliography(root: Path = BOOK_ROOT) -> dict[str, str]:
+    """key → "Author et al. Year", from references.bib."""
+    entries = {}
+    for key, body in re.findall(r"^@\w+\{([^,\s]+),(.*?)^\}", (root / "references.bib").read_text(),
+                                flags=re.M | re.S):
+        authors = re.search(r"author\s*=\s*\{(.*?)\},?\s*$", body, flags=re.M | re.S)[1]
+        year = re.search(r"year\s*=\s*\{(\d{4})\}", body)[1]
+        people = [a.strip() for a in authors.split(" and ")]
+        surname = people[0].split(",")[0].strip("{} ")
+        entries[key] = f"{surname}{' et al.' if len(people) > 1 else ''} {year}"
+    return entries
+
+
+def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str]) -> str:
+    """Quarto Markdown → Markdown that nbconvert (pandoc) prints as Quarto would."""
+    def equation(match):
+        return f"$$\n{match[1].strip()}\n\\tag{{{labels[match[2]].split()[-1]}}}\n$$"
+
+    text = re.sub(r"\$\$\n(.*?)\n\$\$ \{#(eq-[\w-]+)\}", equation, text, flags=re.S)
+    text = re.sub(r"\[((?:@[\w:-]+(?:; )?)+)\]", lambda m: "(" + "; ".join(
+        citations.get(k, k) for k in re.findall(r"@([\w:-]+)", m[1])) + ")", text)
+    text = re.sub(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)",
+                  lambda m: labels.get(m[1], m[1]), text)
+    text = re.sub(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}\w*)",
+                  lambda m: citations.get(m[1], m[1]), text)
+    text = _CALLOUT.sub(lambda m: f"> **{m[1] or 'Note'}.** {m[2].strip()}", text)
+    return _HEADING.sub(lambda m: f"{m[1]} {m[2]}", text)  # {#sec-…} {.unnumbered}
+
+
+# ---------------------------------------------------------------------------------- PDFs
+
+
+def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
+                     labels: dict[str, str], citations: dict[str, str]):
+    """The executed chapter as a notebook ready for nbconvert: plain Markdown, captions."""
+    title = qmd_to_notebook(qmd).metadata["isldl"]["front_matter"]["title"]
+    number = labels[_chapter_label(qmd)].split()[-1]
+    # The chapter's title is the document's; its sections are numbered N.1, N.2, … as in the book.
+    cells = [nbformat.v4.new_markdown_cell(
+        f"\\renewcommand{{\\thesection}}{{{number}.\\arabic{{section}}}}")]
+    for cell in executed.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            source = re.sub(r"^# .*\n", "", cell.source)
+            source = re.sub(r"^#(#+) ", r"\1 ", source, flags=re.M)  # one level up
+            cells.append(nbformat.v4.new_markdown_cell(plain_markdown(source, labels, citations)))
+            continue
+        options = cell_options(cell.source)
+        cell.source = _OPTION_LINE.sub("", cell.source).strip()
+        caption = options.get("fig-cap") or options.get("tbl-cap")
+        if options.get("output") == "asis":  # printed Markdown (a callout): show it as such
+            printed = "".join(o.get("text", "") for o in cell.outputs)
+            cell.outputs = []
+            cells.append(cell)
+            if printed.strip():
+                cells.append(nbformat.v4.new_markdown_cell(
+                    plain_markdown(printed, labels, citations)))
+            continue
+        if options.get("tbl-cap"):
+            cells.append(nbformat.v4.new_markdown_cell(
+                f"*{labels[options['label']]}: {plain_markdown(caption, labels, citations)}*"))
+        cells.append(cell)
+        if options.get("fig-cap"):
+            cells.append(nbformat.v4.new_markdown_cell(
+                f"*{labels[options['label']]}: {plain_markdown(caption, labels, citations)}*"))
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata=executed.metadata)
+    notebook.metadata["title"] = title
+    notebook.metadata["authors"] = [{"name": "isldl: Deep Learning with ISLR2, in Python"}]
+    return notebook
+
+
+def _chapter_label(qmd: Path) -> str:
+    return re.search(r"^# .*\{#(sec-[\w-]+)", qmd.read_text(encoding="utf-8"), flags=re.M)[1]
+
+
+def build_pdf(qmd: Path, out: Path, work: Path) -> Path:
+    """Execute the chapter with its pinned results and print it to `out/<chapter>.pdf`."""
+    run_chapter(qmd, {}, work)
+    return print_pdf(work / f"{qmd.stem}.ipynb", qmd, out)
+
+
+def print_pdf(executed_path: Path, qmd: Path, out: Path) -> Path:
+    """nbconvert's LaTeX route, without prompts, from the chapter as `isldl.run` executed it."""
+    from nbconvert import PDFExporter
+
+    executed = nbformat.read(executed_path, as_version=4)
+    notebook = handout_notebook(executed, qmd, book_labels(), bibliography())
+    exporter = PDFExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    pdf, _ = exporter.from_notebook_node(notebook)
+    target = out / f"{qmd.stem}.pdf"
+    atomic_write(target, lambda tmp: tmp.write_bytes(pdf))
+    return target
+
+
+# ------------------------------------------------------------------------- practice notebooks
+
+
+def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
+    """The chapter with its prose, no outputs, and each `#| practice` cell replaced by a prompt."""
+    notebook = qmd_to_notebook(qmd)
+    labels, citations = book_labels(), bibliography()
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, labels, citations)
+            continue
+        prompt = cell_options(cell.source).get("practice")
+        cell.source = _OPTION_LINE.sub("", cell.source).strip()
+        if prompt:
+            notebook.cells[index] = nbformat.v4.new_code_cell(
+                f"# Your turn: {prompt}\n", metadata={"tags": ["practice"]})
+    return notebook
+
+
+def build_practice(qmd: Path, out: Path) -> Path:
+    target = out / f"{qmd.stem}.ipynb"
+    notebook = practice_notebook(qmd)
+    nbformat.validate(notebook)
+    atomic_write(target, lambda tmp: nbformat.write(notebook, tmp))
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m isldl.handouts",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("kind", choices=["pdf", "practice"])
+    parser.add_argument("--out", type=Path, help="default: handouts/ or practice/")
+    args = parser.parse_args(argv)
+    out = args.out or BOOK_ROOT / ("handouts" if args.kind == "pdf" else "practice")
+    out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for qmd in chapters():
+        try:
+            if args.kind == "pdf":
+                path = build_pdf(qmd, out, BOOK_ROOT / "build" / "handouts")
+            else:
+                path = build_practice(qmd, out)
+            print(f"{path.relative_to(BOOK_ROOT) if path.is_relative_to(BOOK_ROOT) else path}")
+        except ChapterError as err:  # e.g. a chapter whose data cannot be had here
+            failed.append(qmd.name)
+            print(f"skipped {qmd.name}: {err}", file=sys.stderr)
+    return 1 if failed and args.kind == "practice" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Course handouts: one PDF and one practice notebook per chapter (`make handouts practice`)."""
+
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from isldl import handouts
+from isldl.run import ChapterError, cell_options, qmd_to_notebook
+
+
+@pytest.fixture(scope="module")
+def pdfs(pinned_runs, tmp_path_factory):
+    """Every chapter's handout, printed as `make handouts` prints it from the chapter run with
+    its pinned results: {name: (pdf, executed notebook)}, or (None, why) where it could not run."""
+    out, built = tmp_path_factory.mktemp("handouts"), {}
+    for qmd in handouts.chapters():
+        run = pinned_runs[qmd.stem]
+        if isinstance(run, ChapterError):
+            built[qmd.stem] = (None, str(run))
+        else:
+            built[qmd.stem] = (handouts.print_pdf(run[1], qmd, out), run[1])
+    return built
+
+
+def pdftotext(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def pages(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout)[1])
+
+
+def embedded_images(path):
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    return sum(1 for line in listing if line.split()[2] == "image")
+
+
+def test_every_chapter_has_a_handout_unless_its_data_is_missing(pdfs):
+    missing = {name: reason for name, (pdf, reason) in pdfs.items() if pdf is None}
+    # CIFAR-100 cannot be had on the project's machine; everything else must build.
+    assert set(missing) <= {"03-cifar-cnn"}, missing
+    for reason in missing.values():
+        assert "DataError" in reason and "cifar-100-python.tar.gz" in reason
+
+
+def test_handouts_hold_the_chapter(pdfs):
+    for name, (pdf, executed) in pdfs.items():
+        if pdf is None:
+            continue
+        qmd = handouts.BOOK_ROOT / "chapters" / f"{name}.qmd"
+        text = pdftotext(pdf)
+        title = qmd_to_notebook(qmd).metadata["isldl"]["front_matter"]["title"]
+        assert " ".join(title.split()[:4]) in " ".join(text.split()), name
+        assert "Source vs this book" in text, name
+        assert "Traceback" not in text and "most recent call last" not in text, name
+        # The key metric, as the executed notebook printed it in its comparison table.
+        notebook = nbformat.read(executed, as_version=4)
+        table = next(o["data"]["text/markdown"] for c in notebook.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if "| This book |" in
+                     o.get("data", {}).get("text/markdown", ""))
+        ours = [row.split("|")[-2].strip() for row in table.splitlines()[2:]]
+        assert any(value in text for value in ours if value != "—"), (name, ours)
+        assert 2 <= pages(pdf) <= 30, name
+
+
+def test_handouts_embed_one_image_per_figure(pdfs):
+    for name, (pdf, _) in pdfs.items():
+        if pdf is None:
+            continue
+        qmd = handouts.BOOK_ROOT / "chapters" / f"{name}.qmd"
+        figures = sum(1 for cell in qmd_to_notebook(qmd).cells if cell.cell_type == "code"
+                      and str(cell_options(cell.source).get("label", "")).startswith("fig-"))
+        assert embedded_images(pdf) == figures, name
+
+
+def test_cross_references_and_citations_are_resolved(pdfs):
+    pdf, _ = pdfs["01-hitters"]
+    text = pdftotext(pdf)
+    assert "Figure 1.1" in text and "Table 1.1" in text
+    assert "James et al. 2021" in text
+    assert "@fig-" not in text and "@sec-" not in text and "#|" not in text
+
+
+def test_labels_are_numbered_as_quarto_numbers_them():
+    labels = handouts.book_labels()
+    assert labels["sec-hitters"] == "Section 1"
+    assert labels["fig-network"] == "Figure 1.1"
+    assert labels["eq-single-layer"] == "Equation 1.1"
+    assert labels["sec-rnn"].startswith("Section 7.")
+
+
+def words(text):
+    return set(re.findall(r"[A-Za-z]{2,}", text))
+
+
+def test_practice_notebooks(tmp_path):
+    for qmd in handouts.chapters():
+        path = handouts.build_practice(qmd, tmp_path)
+        practice = nbformat.read(path, as_version=4)
+        nbformat.validate(practice)
+        chapter = qmd_to_notebook(qmd)
+        assert all(not c.get("outputs") for c in practice.cells if c.cell_type == "code")
+        assert ([c.cell_type for c in practice.cells] == [c.cell_type for c in chapter.cells])
+        marked = 0
+        for original, copy in zip(chapter.cells, practice.cells):
+            prompt = cell_options(original.source).get("practice") if (
+                original.cell_type == "code") else None
+            if prompt:
+                marked += 1
+                assert copy.source == f"# Your turn: {prompt}\n"
+            elif original.cell_type == "code":
+                assert copy.source.strip() in original.source  # kept, options dropped
+            else:  # the prose is kept; only labels, references and citations are rewritten
+                prose = re.sub(r"\{[#.][^}]*\}|@[\w:-]+", " ", original.source)
+                assert words(prose) <= words(copy.source), qmd.name
+        assert marked >= 1, qmd.name

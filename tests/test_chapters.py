@@ -22,16 +22,25 @@ def run(root, tmp_path, name, **parameters):
     return run_chapter(root / "chapters" / f"{name}.qmd", parameters, tmp_path)
 
 
-def test_hitters_fast(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "01-hitters", fast=True)
+@pytest.fixture
+def run_fast(root, tmp_path, results_snapshot):
+    """Run a chapter in fast mode and check that it wrote nothing into the pinned results."""
+    def run_fast(name, **parameters):
+        before = results_snapshot()
+        metrics = run(root, tmp_path, name, fast=True, **parameters)
+        assert results_snapshot() == before
+        return metrics
+    return run_fast
+
+
+def test_hitters_fast(run_fast):
+    metrics = run_fast("01-hitters")
     assert round(metrics["lm_test_mae"], 4) == source_value("hitters.lm_test_mae")
     assert abs(metrics["lasso_test_mae"] - source_value("hitters.lasso_test_mae")) < 0.1
     assert metrics["toy_params"] == source_value("hitters.toy_params")
     assert metrics["nn_params"] == 1101
     assert not metrics["nn_loaded"]
     assert 150 < metrics["nn_test_mae"] < 320  # trained afresh: sane, not exact
-    assert results_snapshot() == before
 
 
 def test_hitters_pinned(pinned_runs):
@@ -41,15 +50,13 @@ def test_hitters_pinned(pinned_runs):
     assert metrics["nn_test_mae"] <= 280
 
 
-def test_mnist_fast(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "02-mnist", fast=True)
+def test_mnist_fast(run_fast):
+    metrics = run_fast("02-mnist")
     assert metrics["mlp_params"] == source_value("mnist.mlp_params")
     assert metrics["logistic_params"] == source_value("mnist.logistic_params")
     assert metrics["mlp_test_accuracy"] >= 0.9
     assert metrics["logistic_test_accuracy"] >= 0.85
     assert not metrics["mlp_loaded"]
-    assert results_snapshot() == before
 
 
 def test_mnist_pinned(pinned_runs):
@@ -61,15 +68,13 @@ def test_mnist_pinned(pinned_runs):
     assert metrics["logistic_test_accuracy"] >= 0.92
 
 
-def test_nyse_fast(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "07-nyse", fast=True)
+def test_nyse_fast(run_fast):
+    metrics = run_fast("07-nyse")
     assert round(metrics["ar_test_r2"], 6) == source_value("nyse.ar_test_r2")
     assert round(metrics["ar_day_test_r2"], 7) == source_value("nyse.ar_day_test_r2")
     assert metrics["n_sequences"] == source_value("nyse.n_sequences")
     assert metrics["rnn_test_r2"] > 0 and metrics["nonlinear_ar_test_r2"] > 0
     assert not metrics["rnn_loaded"]
-    assert results_snapshot() == before
 
 
 def test_nyse_pinned(pinned_runs):
@@ -81,15 +86,13 @@ def test_nyse_pinned(pinned_runs):
     assert metrics["nonlinear_ar_test_r2"] >= 0.45
 
 
-def test_imdb_bag_of_words_fast(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "05-imdb-bag-of-words", fast=True)
+def test_imdb_bag_of_words_fast(run_fast):
+    metrics = run_fast("05-imdb-bag-of-words")
     assert round(metrics["density"], 8) == source_value("imdb.density")
     assert metrics["dense_params"] == source_value("imdb.dense_params")
     assert metrics["dense_test_accuracy"] >= 0.7
     assert metrics["lasso_test_accuracy"] >= 0.7
     assert not metrics["dense_loaded"]
-    assert results_snapshot() == before
 
 
 def test_imdb_bag_of_words_pinned(pinned_runs):
@@ -100,15 +103,13 @@ def test_imdb_bag_of_words_pinned(pinned_runs):
     assert metrics["lasso_test_accuracy"] >= 0.86
 
 
-def test_imdb_lstm_fast(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "06-imdb-lstm", fast=True)
+def test_imdb_lstm_fast(run_fast):
+    metrics = run_fast("06-imdb-lstm")
     assert metrics["median_length"] == source_value("imdb.median_length")
     assert metrics["share_within_500"] == source_value("imdb.share_within_500")
     assert metrics["keras_params"] == source_value("imdb.lstm_params_keras")
     assert metrics["lstm_params"] - metrics["keras_params"] == 4 * 32  # PyTorch's second bias
     assert metrics["short_test_accuracy"] >= 0.6  # one epoch on 3,000 reviews: above chance
-    assert results_snapshot() == before
 
 
 def test_imdb_lstm_pinned(pinned_runs):
@@ -121,16 +122,14 @@ def test_imdb_lstm_pinned(pinned_runs):
     assert metrics["long_test_accuracy"] >= 0.84
 
 
-def test_cifar_runs_on_a_random_stand_in(root, tmp_path, results_snapshot):
+def test_cifar_runs_on_a_random_stand_in(run_fast, tmp_path):
     """CIFAR-100 cannot be had here: the chapter runs on random stand-in data, announced."""
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "03-cifar-cnn", stand_in=True, fast=True)
+    metrics = run_fast("03-cifar-cnn", stand_in=True)
     assert metrics["stand_in"] and not metrics["loaded"]
     assert metrics["params"] == source_value("cifar.params")
     assert metrics["history_columns"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert metrics["epochs"] == 1
     assert "Random stand-in data" in (tmp_path / "03-cifar-cnn.ipynb").read_text()
-    assert results_snapshot() == before
 
 
 def test_cifar_without_data_stops_at_the_loader(root, tmp_path, monkeypatch):
@@ -143,12 +142,10 @@ def test_cifar_without_data_stops_at_the_loader(root, tmp_path, monkeypatch):
         run(root, tmp_path, "03-cifar-cnn")
 
 
-def test_pretrained_chapter(root, tmp_path, results_snapshot):
-    before = results_snapshot()
-    metrics = run(root, tmp_path, "04-pretrained-cnn", fast=True)
+def test_pretrained_chapter(run_fast):
+    metrics = run_fast("04-pretrained-cnn")
     assert metrics["resnet_params"] == 25_557_032
     assert metrics["resnet_keras_params"] == source_value("pretrained.resnet50_params")
     top1 = metrics["mobilenet_top1"]
     assert (top1["flamingo.jpg"], top1["hawk.jpg"], top1["hawk_cropped.jpeg"]) == (
         "flamingo", "kite", "kite")
-    assert results_snapshot() == before

@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 
 from isldl.run import (ChapterError, check_parameters, main, parameters_of, qmd_to_notebook,
@@ -16,7 +17,7 @@ def chapter(root):
 def test_qmd_becomes_markdown_and_code_cells(chapter):
     notebook = qmd_to_notebook(chapter)
     kinds = [c.cell_type for c in notebook.cells]
-    assert kinds == ["markdown", "code", "code", "code"]
+    assert kinds == ["markdown", "code", "code", "code", "code"]
     assert notebook.cells[1].metadata["tags"] == ["parameters"]
     assert notebook.cells[2].source.startswith("#| label: fit-tiny")
     assert notebook.metadata["isldl"]["front_matter"]["title"] == "A fixture chapter"
@@ -43,6 +44,14 @@ def test_a_chapter_runs_with_injected_parameters(chapter, tmp_path):
     assert metrics["epochs"] == 2 and metrics["scale"] == 3.0
     assert (tmp_path / "chapter.ipynb").exists()
     assert json.loads((tmp_path / "chapter.metrics.json").read_text()) == metrics
+
+
+def test_figures_are_kept_whatever_the_matplotlib_backend(chapter, tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as in CI: it must not reach the kernel
+    run_chapter(chapter, {}, tmp_path)
+    executed = nbformat.read(tmp_path / "chapter.ipynb", as_version=4)
+    assert any("image/png" in output.get("data", {})
+               for cell in executed.cells for output in cell.get("outputs", []))
 
 
 def test_a_failing_cell_fails_the_run_and_is_named(chapter, tmp_path):

@@ -131,7 +131,12 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
     metrics_path = out / f"{qmd.stem}.metrics.json"
     nbformat.write(notebook, source_nb)
     metrics_path.unlink(missing_ok=True)
-    os.environ[METRICS_ENV] = str(metrics_path)  # the kernel inherits it; `record` writes there
+    # The kernel inherits the environment: `record` writes to the metrics file, and figures are
+    # kept as outputs even where MPLBACKEND names a non-interactive backend (e.g. Agg in CI).
+    kernel_env = {METRICS_ENV: str(metrics_path),
+                  "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    saved = {name: os.environ.get(name) for name in kernel_env}
+    os.environ.update(kernel_env)
     try:
         papermill.execute_notebook(
             str(source_nb), str(executed_nb), parameters=parameters, cwd=str(qmd.parent),
@@ -140,7 +145,11 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
         cell = _failed_cell(executed_nb)
         raise ChapterError(f"{qmd.name}: cell {cell} failed: {err.ename}: {err.evalue}") from err
     finally:
-        del os.environ[METRICS_ENV]
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
     return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 
 

@@ -109,6 +109,3 @@ def test_summary_counts_parameters():
     assert isldl.n_parameters(models.single_layer_net(10)) == 601
     assert isldl.summary(models.single_layer_net(20), (1, 20)).total_params == 1101
 
-
-def test_default_device_is_a_device():
-    assert isldl.default_device().type in {"cpu", "cuda", "mps"}

@@ -16,8 +16,9 @@ import yaml
 from .run import parameters_of, qmd_to_notebook
 
 _XREF_KINDS = ("fig", "tbl", "sec", "eq")
-_REFERENCE = re.compile(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)")
-_CITATION = re.compile(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}[\w]*)")
+# `@fig-…` and friends, and `@key2021` citations, as Quarto reads them (the handouts reuse them).
+REFERENCE = re.compile(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)")
+CITATION = re.compile(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}[\w]*)")
 _LABEL_OPTION = re.compile(r"^#\|\s*label:\s*((?:fig|tbl|sec|eq)-[\w-]+)\s*$", re.M)
 _LABEL_ATTRIBUTE = re.compile(r"\{#((?:fig|tbl|sec|eq)-[\w-]+)[\s}]")
 _BIB_KEY = re.compile(r"^@\w+\{([^,\s]+),", re.M)
@@ -49,12 +50,12 @@ def labels_in(text: str) -> set[str]:
 
 
 def references_in(text: str) -> set[str]:
-    return set(_REFERENCE.findall(_strip_code(text)))
+    return set(REFERENCE.findall(_strip_code(text)))
 
 
 def citations_in(text: str) -> set[str]:
     stripped = _strip_code(text)
-    return {key for key in _CITATION.findall(stripped) if not key.startswith(_XREF_KINDS)}
+    return {key for key in CITATION.findall(stripped) if not key.startswith(_XREF_KINDS)}
 
 
 def bib_keys(bib: Path) -> set[str]:

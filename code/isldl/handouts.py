@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .book import book_files
+from .book import CITATION, REFERENCE, book_files
 from .data.files import atomic_write
 from .paths import BOOK_ROOT
 from .run import ChapterError, cell_options, qmd_to_notebook, run_chapter
@@ -87,10 +87,8 @@ def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str])
     text = re.sub(r"\$\$\n(.*?)\n\$\$ \{#(eq-[\w-]+)\}", equation, text, flags=re.S)
     text = re.sub(r"\[((?:@[\w:-]+(?:; )?)+)\]", lambda m: "(" + "; ".join(
         citations.get(k, k) for k in re.findall(r"@([\w:-]+)", m[1])) + ")", text)
-    text = re.sub(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)",
-                  lambda m: labels.get(m[1], m[1]), text)
-    text = re.sub(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}\w*)",
-                  lambda m: citations.get(m[1], m[1]), text)
+    text = REFERENCE.sub(lambda m: labels.get(m[1], m[1]), text)
+    text = CITATION.sub(lambda m: citations.get(m[1], m[1]), text)
     text = _CALLOUT.sub(lambda m: f"> **{m[1] or 'Note'}.** {m[2].strip()}", text)
     return _HEADING.sub(lambda m: f"{m[1]} {m[2]}", text)  # {#sec-…} {.unnumbered}
 

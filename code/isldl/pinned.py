@@ -14,7 +14,7 @@ import hashlib
 import inspect
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from . import chapter
 from . import train as training
 from .data.files import atomic_write
 from .paths import RESULTS
@@ -36,7 +37,7 @@ class Fit:
     metrics: dict[str, float]
     loaded: bool
     train_seconds: float
-    recorded: dict = field(default_factory=dict)  # pin.json as saved at training time
+    recorded: dict  # pin.json as saved at training time
 
 
 def pin_key(model: nn.Module, config: dict) -> str:
@@ -63,18 +64,35 @@ def pinned(name: str, model: nn.Module, train: Callable[[nn.Module], pd.DataFram
     """Load the pinned fit `name` if its key matches, else `train(model)` (and save if `save`).
 
     `train(model)` fits the model in place and returns its history; `evaluate(model)` returns the
-    test metrics, computed afresh after loading too (so a test can compare them with the saved).
+    test metrics, computed afresh after loading too. Under `isldl.run` the fit's outcome is
+    recorded as `pin:<name>` (loaded or not, metrics now and as saved), which the tests check.
     """
-    folder = results / name
-    key = pin_key(model, config)
-    record = _read_record(folder)
-    if not retrain and record.get("key") == key:
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-        model.to(training.default_device()).eval()
-        history = pd.read_csv(folder / "history.csv", index_col="epoch")
-        return Fit(model, history, evaluate(model), True, record["train_seconds"], record)
+    fit = _load(name, model, config, evaluate, results) if not retrain else None
+    if fit is None:
+        fit = _train(name, model, train, config, evaluate)
+        if save:
+            _save(results / name, fit.model, fit.history, fit.recorded)
+    chapter.record(**{f"pin:{name}": {
+        "loaded": fit.loaded, "metrics": fit.metrics,
+        "recorded": fit.recorded["metrics"], "train_seconds": fit.train_seconds}})
+    return fit
 
+
+def _load(name, model, config, evaluate, results) -> Fit | None:
+    """The pinned fit, if one was saved with this key."""
+    folder = results / name
+    record = _read_record(folder)
+    if record.get("key") != pin_key(model, config):
+        return None
+    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    model.to(training.default_device()).eval()
+    history = pd.read_csv(folder / "history.csv", index_col="epoch")
+    return Fit(model, history, evaluate(model), True, record["train_seconds"], record)
+
+
+def _train(name, model, train, config, evaluate) -> Fit:
+    key = pin_key(model, config)  # before training changes the weights
     with training.Timer() as timer:
         history = train(model)
     metrics = evaluate(model)
@@ -83,8 +101,6 @@ def pinned(name: str, model: nn.Module, train: Callable[[nn.Module], pd.DataFram
         "train_seconds": round(timer.seconds, 1), "device": str(training.default_device()),
         "torch": torch.__version__, "machine": platform.machine(),
     }
-    if save:
-        _save(folder, model, history, record)
     return Fit(model, history, metrics, False, timer.seconds, record)
 
 

@@ -120,6 +120,7 @@ def _inputs(x):
 
 
 def _length(x) -> int:
+    """Rows of a tensor, array or SciPy sparse matrix (whose `len` is ambiguous)."""
     return x.shape[0]
 
 

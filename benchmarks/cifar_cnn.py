@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import report
+
 N_FIT, N_VAL, BATCH = 40_000, 10_000, 128
 STEPS_PER_EPOCH = -(-N_FIT // BATCH)  # 313
 WARM_UP = 3  # untimed steps first: each loop's first steps pay for one-off set-up
@@ -222,10 +224,7 @@ def main() -> None:
             if other in medians and book in medians:
                 ratio = medians[other] / medians[book]
                 lines.append(f"- {book} is {ratio:.2f}× as fast as {other}")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.save:
-        args.save.write_text(table)
+    report(lines, args.save)
 
 
 if __name__ == "__main__":

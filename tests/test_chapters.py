@@ -117,14 +117,12 @@ def test_imdb_lstm_fast(run_fast):
     assert metrics["share_within_500"] == source_value("imdb.share_within_500")
     assert metrics["keras_params"] == source_value("imdb.lstm_params_keras")
     assert metrics["lstm_params"] - metrics["keras_params"] == 4 * 32  # PyTorch's second bias
-    assert metrics["short_test_accuracy"] >= 0.6  # one epoch on 3,000 reviews: above chance
+    assert metrics["short_test_accuracy"] >= 0.65  # 2 epochs on 5,000 reviews: above chance
 
 
 def test_imdb_lstm_pinned(pinned_runs):
     metrics, _ = pinned_runs["06-imdb-lstm"]
-    # The target is 0.85; the pinned fit ends at 0.848, between peaks of 0.874
-    # (epoch 9) and dips of 0.845 (RMSprop's epoch-to-epoch swing): see the closing note.
-    assert metrics["long_test_accuracy"] >= 0.84
+    assert metrics["long_test_accuracy"] >= 0.85  # the source reports 87 %
 
 
 def test_cifar_runs_on_a_random_stand_in(run_fast, tmp_path):

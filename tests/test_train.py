@@ -1,5 +1,8 @@
 """The training loop: it learns, its history, Keras' validation split, quiet progress."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +12,9 @@ from torch import nn
 
 import isldl
 from isldl import models
-from isldl.train import rmsprop, split_validation
+from isldl.train import KerasRMSprop, rmsprop, split_validation
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def line_data(n=200, seed=0):
@@ -55,7 +60,36 @@ def test_validation_metrics_are_those_of_the_last_rows():
 
 def test_rmsprop_has_keras_defaults():
     group = rmsprop(nn.Linear(2, 1)).param_groups[0]
-    assert (group["lr"], group["alpha"], group["eps"]) == (1e-3, 0.9, 1e-7)
+    assert (group["lr"], group["rho"], group["eps"]) == (1e-3, 0.9, 1e-7)
+
+
+def replay(optimizer_class, reference, **settings) -> torch.Tensor:
+    weight = nn.Parameter(torch.tensor(reference["start"]))
+    optimizer = optimizer_class([weight], **settings)
+    for gradient in reference["gradients"]:
+        weight.grad = torch.tensor(gradient)
+        optimizer.step()
+    return weight.detach()
+
+
+def test_rmsprop_steps_as_keras_does():
+    """The same gradients give the weights that Keras' own RMSprop gave
+    (tests/fixtures/keras_rmsprop.py wrote them with Keras); PyTorch's RMSprop with the same
+    settings does not, for it adds epsilon outside the square root."""
+    reference = json.loads((FIXTURES / "keras_rmsprop.json").read_text())
+    keras_weights = torch.tensor(reference["weights"])
+    torch.testing.assert_close(replay(KerasRMSprop, reference), keras_weights,
+                               rtol=1e-6, atol=1e-7)
+    torch_weights = replay(torch.optim.RMSprop, reference, lr=1e-3, alpha=0.9, eps=1e-7)
+    assert not torch.allclose(torch_weights, keras_weights, rtol=1e-3, atol=1e-5)
+    # The rare weights (tiny, sparse gradients) are where the two part ways:
+    assert (torch_weights - keras_weights).abs()[2:].min() > 1e-3
+
+
+@pytest.mark.parametrize("bad", [{"lr": 0.0}, {"rho": 1.0}, {"eps": -1.0}])
+def test_rmsprop_rejects_bad_settings(bad):
+    with pytest.raises(ValueError, match=rf"^KerasRMSprop: {next(iter(bad))}=-?[\d.]+ \("):
+        KerasRMSprop(nn.Linear(2, 1).parameters(), **bad)
 
 
 def test_keras_init_zeroes_biases_and_bounds_weights():

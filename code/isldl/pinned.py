@@ -50,7 +50,8 @@ def pin_key(model: nn.Module, config: dict) -> str:
         "config": config,
         "architecture": repr(model),
         "initial_weights": weights.hexdigest(),
-        "loop": inspect.getsource(training._run_epoch) + inspect.getsource(training.fit),
+        "loop": "".join(inspect.getsource(code) for code in
+                        (training._run_epoch, training.fit, training.KerasRMSprop)),
     }
     if type(model).__module__.startswith("isldl"):
         parts["model_code"] = inspect.getsource(type(model))

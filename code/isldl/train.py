@@ -46,9 +46,49 @@ def bf16_is_fast(device: torch.device) -> bool:
     return device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-def rmsprop(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
-    """RMSprop with Keras' defaults (PyTorch's own are rho = 0.99, eps = 1e-8)."""
-    return torch.optim.RMSprop(model.parameters(), lr=lr, alpha=0.9, eps=1e-7)
+class KerasRMSprop(torch.optim.Optimizer):
+    r"""RMSprop as Keras computes it, with Keras' defaults.
+
+    Each weight keeps a moving average of its squared gradient, $v \leftarrow \rho v +
+    (1 - \rho) g^2$, and steps by $-\eta\, g / \sqrt{v + \epsilon}$. PyTorch's
+    `torch.optim.RMSprop` divides by $\sqrt{v} + \epsilon$ instead (and defaults to
+    $\rho = 0.99$, $\epsilon = 10^{-8}$). The two differ where $v$ is tiny, as for the
+    embedding of a rare word, whose $v$ decays in every batch without it: there PyTorch's step is
+    about $\eta / \sqrt{1 - \rho}$ whatever the gradient, Keras' is proportional to it.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7):
+        bad = [f"{name}={value} (expected {rule})" for name, value, rule, ok in (
+            ("lr", lr, "> 0", lr > 0), ("rho", rho, "in [0, 1)", 0 <= rho < 1),
+            ("eps", eps, "> 0", eps > 0)) if not ok]
+        if bad:
+            raise ValueError("KerasRMSprop: " + ", ".join(bad))
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One update of every weight that has a gradient; `closure`, if given, recomputes the
+        loss first and its value is returned (PyTorch's optimizer protocol)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                if "square_avg" not in self.state[param]:
+                    self.state[param]["square_avg"] = torch.zeros_like(param)
+                square_avg = self.state[param]["square_avg"]
+                square_avg.mul_(group["rho"]).addcmul_(grad, grad, value=1 - group["rho"])
+                param.addcdiv_(grad, (square_avg + group["eps"]).sqrt_(), value=-group["lr"])
+        return loss
+
+
+def rmsprop(model: nn.Module, lr: float = 1e-3) -> KerasRMSprop:
+    """Keras' RMSprop (`optimizer = "rmsprop"` in the source) for the weights of `model`."""
+    return KerasRMSprop(model.parameters(), lr=lr)
 
 
 def keras_init(model: nn.Module) -> nn.Module:

@@ -1,6 +1,10 @@
 """The book's structure, checked without Quarto."""
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -55,11 +59,6 @@ def test_figures_have_captions(root):
 
 
 def panache_lint(*paths):
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
     panache = shutil.which("panache") or str(Path(sys.executable).with_name("panache"))
     return subprocess.run([panache, "lint", *map(str, paths)], capture_output=True, text=True)
 

@@ -79,7 +79,6 @@ def flattened_ar(lags: int = 5, series: int = 3) -> nn.Sequential:
     return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(lags * series, 1)))
 
 
-
 def imdb_dense(n_words: int = 10_000) -> nn.Sequential:
     """Bag of words → 16 ReLU → 16 ReLU → one logit (the source's document classifier)."""
     return keras_init(nn.Sequential(

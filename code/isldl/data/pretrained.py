@@ -70,8 +70,6 @@ def load_quantized_mobilenet() -> Pretrained:
                       f"the TorchScript copy of {weights} at {path}")
 
 
-
-
 def top_classes(pretrained: Pretrained, paths, k: int = 3) -> pd.DataFrame:
     """The k most probable ImageNet classes of each image: columns image, rank, class, prob."""
     from PIL import Image

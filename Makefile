@@ -1,9 +1,10 @@
 # The two set-up commands of the README: `make book` and `make test`.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book test retrain run-all handouts practice tex clean
+.PHONY: book check-book test mutants retrain run-all handouts practice tex clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -12,24 +13,48 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PY) -m pip install --quiet --editable ".[test]"
 	touch $@
 
+# Quarto: the one on PATH if there is one (>= 1.6.34), else the `quarto-cli` package.
+QUARTO := $(shell command -v quarto || echo $(VENV)/bin/quarto)
+
 $(VENV)/.installed-book: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --editable ".[book]"
+	command -v quarto >/dev/null || $(PY) -m pip install --quiet --editable ".[quarto]"
 	touch $@
 
-## Install, then render the book (HTML and PDF) with Quarto into _book/.
-book: $(VENV)/.installed-book
-	QUARTO_PYTHON=$(PY) $(VENV)/bin/quarto render
+## Install, then render the book (HTML and PDF) with Quarto into _book/; the log goes to
+## build/render.log. Each format runs every chapter (no freezing: see the README), and a
+## full render of one format empties _book/, so the PDF is kept aside while the HTML renders.
+book: $(VENV)/.installed-book tex
+	mkdir -p build
+	rm -rf _book build/pdf
+	set -o pipefail; (QUARTO_PYTHON=$(PY) $(QUARTO) render --to pdf && mkdir build/pdf \
+	  && mv _book/*.pdf build/pdf/ \
+	  && QUARTO_PYTHON=$(PY) $(QUARTO) render --to html && mv build/pdf/*.pdf _book/) \
+	  2>&1 | tee build/render.log
+
+## Check the rendered book (after `make book`): numbering, references, pages, the log.
+check-book: $(VENV)/.installed-test
+	$(PY) -m pytest book_checks
 
 ## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts).
 test: $(VENV)/.installed-test tex
 	$(PY) -m pytest
 
-## The LaTeX engine, pandoc and the PDF tools that the handouts need (Debian/Ubuntu packages).
+## Put each listed bug into a copy of the package and check that the tests catch it.
+mutants: $(VENV)/.installed-test
+	$(PY) tests/mutants.py
+
+## The LaTeX that Quarto's PDF and the handouts need, pandoc and the PDF tools: Debian/Ubuntu
+## packages (fontawesome5 for Quarto's callouts is in texlive-fonts-extra). Elsewhere, or
+## without root, `quarto install tinytex` where the network allows.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern pandoc poppler-utils
 tex:
 	@command -v xelatex >/dev/null && command -v pandoc >/dev/null && command -v pdftotext >/dev/null \
+	  && kpsewhich fontawesome5.sty >/dev/null \
 	|| ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-		texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils)
+		$(TEX_PACKAGES))
 
 ## One PDF per chapter in handouts/, from the chapter executed with its pinned results.
 handouts: $(VENV)/.installed-test tex
@@ -40,7 +65,7 @@ practice: $(VENV)/.installed-test
 	$(PY) -m isldl.handouts practice
 
 ## Train every pinned result again at the source's budgets and save it under results/,
-## timing each chapter; a chapter whose data cannot be had is reported and skipped.
+## timing each chapter; a chapter whose data cannot be had is reported as skipped (exit 0).
 retrain: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --retrain --save benchmarks/chapter_times_retrained.md
 

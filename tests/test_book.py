@@ -23,7 +23,8 @@ def test_every_chapter_file_is_listed(root):
 def test_quarto_config_has_what_the_book_needs(root):
     config = yaml.safe_load((root / "_quarto.yml").read_text())
     assert config["project"]["type"] == "book"
-    assert config["execute"]["freeze"] == "auto"
+    assert config["execute"]["freeze"] is False  # see _quarto.yml: never reuse a fast run
+    assert config["quarto-required"] == ">=1.6.34"
     assert set(config["format"]) == {"html", "pdf"}
     assert config["bibliography"] == "references.bib"
 
@@ -56,6 +57,7 @@ def test_figures_have_captions(root):
         for cell in re.findall(r"```\{python\}\n(.*?)```", chapter.read_text(), flags=re.S):
             if "#| label: fig-" in cell:
                 assert "#| fig-cap:" in cell, f"{chapter.name}: a figure without a caption"
+                assert "#| fig-alt:" in cell, f"{chapter.name}: a figure without alt text"
 
 
 def panache_lint(*paths):
@@ -75,3 +77,20 @@ def test_panache_catches_a_broken_reference(tmp_path):
     bad.write_text("See @fig-nowhere.\n")
     result = panache_lint(bad)
     assert result.returncode != 0 and "fig-nowhere" in result.stdout + result.stderr
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|home|tmp|root|Users)/[\w.-]+")
+
+
+def test_no_committed_file_names_a_folder_of_the_machine_that_made_it(root):
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.split()
+    found = []
+    for name in tracked:
+        path = root / name
+        if path.suffix in {".pt", ".jpg", ".jpeg", ".png", ".gz"} or not path.is_file():
+            continue
+        for match in MACHINE_PATH.finditer(path.read_text(encoding="utf-8", errors="ignore")):
+            found.append(f"{name}: {match[0]}")
+    # This file names such a folder on purpose, as an example of what to catch.
+    assert [f for f in found if not f.startswith("tests/test_book.py")] == []

@@ -3,11 +3,14 @@ the pinned run loads the committed results and reproduces their recorded test me
 
 import hashlib
 import operator
+from pathlib import Path
+
+import nbformat
 
 import pytest
 from torchvision.models import ResNet50_Weights
 
-from isldl.run import ChapterError, run_chapter
+from isldl.run import run_chapter
 from isldl.paths import RESULTS
 from isldl.source import source_value
 
@@ -30,15 +33,16 @@ def run_fast(root, tmp_path, results_snapshot):
     """Run a chapter in fast mode and check that it wrote nothing into the pinned results."""
     def run_fast(name, **parameters):
         before = results_snapshot()
-        metrics = run(root, tmp_path, name, fast=True, **parameters)
+        metrics = run(root, tmp_path, name, mode="fast", **parameters)
         assert results_snapshot() == before
+        assert "fast mode" in metrics["not_the_books_results"]
         assert not any(pin["loaded"] for pin in pins(metrics).values())  # trained afresh
         return metrics
     return run_fast
 
 
 def pins(metrics):
-    """What `isldl.pinned` recorded of each fit: {name: {loaded, metrics, recorded, …}}."""
+    """What `isldl.pinned_fit` recorded of each fit: {name: {loaded, metrics, recorded, …}}."""
     return {k.removeprefix("pin:"): v for k, v in metrics.items() if k.startswith("pin:")}
 
 
@@ -46,13 +50,19 @@ def test_pinned_fits_load_and_reproduce_their_metrics(pinned_runs):
     """Every pinned fit of every chapter that runs here is loaded, not trained, and its test
     metrics, computed afresh from the committed weights, equal those saved at training time."""
     checked = 0
-    for name, run_result in pinned_runs.items():
-        if isinstance(run_result, ChapterError):
-            assert name == "03-cifar-cnn"  # its data cannot be had here (nor, so, its pins)
+    for name, (metrics, _) in pinned_runs.items():
+        if metrics["not_the_books_results"]:
+            # CIFAR-100 cannot be had here (nor, so, its pin): the chapter ran on a stand-in.
+            assert name == "03-cifar-cnn" and metrics["not_the_books_results"] == [
+                "stand-in data"]
             continue
-        for pin_name, pin in pins(run_result[0]).items():
+        assert metrics["mode"] == "load"
+        for pin_name, pin in pins(metrics).items():
             assert pin["loaded"], pin_name
-            assert pin["metrics"] == pin["recorded"], pin_name
+            if pin["same_processor"]:  # the same arithmetic: the same numbers
+                assert pin["metrics"] == pin["recorded"], pin_name
+            else:  # another processor rounds differently: a prediction or two may flip
+                assert pin["metrics"] == pytest.approx(pin["recorded"], rel=1e-3), pin_name
             checked += 1
     assert checked == len(list(RESULTS.glob("*/pin.json")))
 
@@ -120,24 +130,33 @@ def test_imdb_lstm_fast(run_fast):
     assert metrics["short_test_accuracy"] >= 0.65  # 2 epochs on 5,000 reviews: above chance
 
 
-def test_cifar_runs_on_a_random_stand_in(run_fast, tmp_path):
-    """CIFAR-100 cannot be had here: the chapter runs on random stand-in data, announced."""
-    metrics = run_fast("03-cifar-cnn", stand_in=True)
-    assert metrics["stand_in"]
+def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(pinned_runs):
+    """CIFAR-100 cannot be had here: in the default (load) mode the chapter still runs, on
+    random stand-in data, with a warning at the top of the page and its numbers marked."""
+    metrics, executed = pinned_runs["03-cifar-cnn"]
+    assert metrics["stand_in"] and metrics["not_the_books_results"] == ["stand-in data"]
+    assert "cifar-100-python.tar.gz is missing" in metrics["data_error"]
     assert metrics["params"] == source_value("cifar.params")
     assert metrics["history_columns"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert metrics["epochs"] == 1
-    assert "Random stand-in data" in (tmp_path / "03-cifar-cnn.ipynb").read_text()
+    assert not pins(metrics)["03-cifar-cnn"]["loaded"]
+    notebook = nbformat.read(executed, as_version=4)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code"
+               for o in cell.get("outputs", [])]
+    markdown = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
+    assert markdown[0].startswith("::: {.callout-warning}\n## The data could not be had")
+    assert "This run (stand-in data: not the book's results)" in markdown[-1]
+    assert str(Path.home()) not in executed.read_text()
 
 
-def test_cifar_without_data_stops_at_the_loader(root, tmp_path, monkeypatch):
-    """No substitute data: a bad or missing CIFAR-100 stops the loading cell, named."""
+def test_a_corrupt_cifar_archive_is_named_in_the_stand_in_warning(root, tmp_path, monkeypatch):
     data_root = tmp_path / "data"
     data_root.mkdir()
     (data_root / "cifar-100-python.tar.gz").write_bytes(b"not the archive")
     monkeypatch.setenv("ISLDL_DATA", str(data_root))
-    with pytest.raises(ChapterError, match=r"cifar-load.*cifar-100-python.tar.gz is corrupt"):
-        run(root, tmp_path, "03-cifar-cnn")
+    metrics = run(root, tmp_path, "03-cifar-cnn")
+    assert "cifar-100-python.tar.gz is corrupt" in metrics["data_error"]
+    assert str(data_root) not in metrics["data_error"]  # written as $ISLDL_DATA
 
 
 def test_pretrained_chapter(run_fast):

@@ -161,7 +161,8 @@ def write_cifar_fixture(folder, n_train=6, n_test=4):
     rng = np.random.default_rng(0)
     for part, n in (("train", n_train), ("test", n_test)):
         batch = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                 "fine_labels": list(range(n)), "coarse_labels": [i % 20 for i in range(n)]}
+                 "fine_labels": [3 * i + 1 for i in range(n)],
+                 "coarse_labels": [(7 * i + 5) % 20 for i in range(n)]}
         with open(folder / part, "wb") as f:
             pickle.dump(batch, f)
     with open(folder / "meta", "wb") as f:
@@ -177,7 +178,9 @@ def test_cifar_reader_on_a_fixture(tmp_path):
     with open(folder / "train", "rb") as f:
         raw = pickle.load(f)["data"]
     assert cifar.x_train[1, 0, 0].tolist() == [raw[1, 0], raw[1, 1024], raw[1, 2048]]
-    assert cifar.y_test.tolist() == [0, 1, 2, 3] and len(cifar.fine_names) == 100
+    assert cifar.y_test.tolist() == [1, 4, 7, 10] and len(cifar.fine_names) == 100
+    assert cifar.coarse_test.tolist() == [5, 12, 19, 6] and len(cifar.coarse_names) == 20
+    assert cifar.y_train.tolist() == [1, 4, 7, 10, 13, 16]
 
 
 def test_cifar_missing_and_corrupt(private_root, monkeypatch):
@@ -292,3 +295,113 @@ def test_missing_weight_file_is_named(private_root, monkeypatch):
     monkeypatch.setattr(quantization, "mobilenet_v2", offline)
     with pytest.raises(data.DataError, match="mobilenet_v2_quantized_qnnpack.pt is missing"):
         data.load_quantized_mobilenet()
+
+
+# ------------------------------------------------------------------------------ bad inputs
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "Hitters.csv is missing: it ships with the book"),
+    (b"\xff\xfe\x00bad", "Hitters.csv could not be read as CSV"),
+])
+def test_a_missing_or_unreadable_table_is_named(tmp_path, monkeypatch, content, message):
+    from isldl.data import tables
+
+    if content is not None:
+        (tmp_path / "Hitters.csv").write_bytes(content)
+    monkeypatch.setattr(tables, "BOOK_DATA", tmp_path)
+    with pytest.raises(data.DataError, match=message):
+        data.load_hitters()
+
+
+def test_an_empty_mnist_file_is_named(tmp_path):
+    import gzip
+
+    from isldl.data.mnist import read_idx
+
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb"):
+        pass
+    with pytest.raises(data.DataError, match="t10k-labels-idx1-ubyte.gz is empty or cut short"):
+        read_idx(path)
+
+
+def test_an_extracted_cifar_without_a_part_or_with_wrong_keys_is_named(tmp_path):
+    folder = write_cifar_fixture(tmp_path / "cifar-100-python")
+    (folder / "meta").unlink()
+    with pytest.raises(data.DataError, match="meta is missing"):
+        read_cifar100(folder)
+    folder = write_cifar_fixture(tmp_path / "other" / "cifar-100-python")
+    with open(folder / "train", "wb") as f:
+        pickle.dump({"data": np.zeros((2, 3072), np.uint8), "labels": [0, 1]}, f)
+    with pytest.raises(data.DataError, match="not CIFAR-100's python version.*fine_labels"):
+        read_cifar100(folder)
+    with open(folder / "train", "wb") as f:
+        pickle.dump({"data": np.zeros((2, 100), np.uint8), "fine_labels": [0, 1],
+                     "coarse_labels": [0, 1]}, f)
+    with pytest.raises(data.DataError, match="rows of 3,072 bytes"):
+        read_cifar100(folder)
+
+
+def test_imdb_reviews_from_a_folder_must_be_complete(tmp_path):
+    from isldl.data.imdb import _read_reviews
+
+    folder = tmp_path / "aclImdb"
+    for split in ("train", "test"):
+        for label in ("pos", "neg"):
+            (folder / split / label).mkdir(parents=True)
+            (folder / split / label / "0_7.txt").write_text("A review.")
+    with pytest.raises(data.DataError, match="should hold 12,500 reviews per split and label"):
+        _read_reviews(folder)
+
+
+def test_a_corrupt_word_index_is_named(private_root, monkeypatch):
+    from isldl.data import imdb
+
+    bad = private_root / "imdb_word_index.json"
+    bad.write_text('{"the": 1, "and": ')
+    monkeypatch.setattr(imdb, "fetch", lambda name: bad)
+    with pytest.raises(data.DataError, match="imdb_word_index.json is not Keras' word index"):
+        imdb.load_word_index()
+
+
+def test_a_corrupt_derived_cache_is_rebuilt(imdb10k, monkeypatch):
+    from isldl.data import imdb
+
+    cache = imdb._cache_path(imdb._review_source())
+    cache.write_bytes(b"PK\x03\x04 not a zip archive")
+    again = data.load_imdb(num_words=10_000)
+    assert [len(s) for s in again.x_train[:50]] == [len(s) for s in imdb10k.x_train[:50]]
+    np.load(cache).close()  # rewritten whole
+
+
+def test_a_failed_resnet_download_is_named(monkeypatch):
+    from torchvision import models as tv_models
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(tv_models, "resnet50", offline)
+    from isldl.data import pretrained
+
+    monkeypatch.setattr(pretrained.models, "resnet50", offline)
+    with pytest.raises(data.DataError, match="ResNet-50's weights could not be had.*no network"):
+        data.load_resnet50()
+
+
+def test_a_corrupt_torchscript_copy_is_named(private_root):
+    path = private_root / "torch" / "mobilenet_v2_quantized_qnnpack.pt"
+    path.parent.mkdir()
+    path.write_bytes(b"not a model")
+    with pytest.raises(data.DataError, match="mobilenet_v2_quantized_qnnpack.pt is corrupt"):
+        data.load_quantized_mobilenet()
+
+
+def test_record_takes_numpy_values(tmp_path, monkeypatch):
+    import json
+
+    from isldl.chapter import METRICS_ENV, record
+
+    monkeypatch.setenv(METRICS_ENV, str(tmp_path / "m.json"))
+    record(a=np.float64(1.5), b=np.arange(3), c=np.int64(2))
+    assert json.loads((tmp_path / "m.json").read_text()) == {"a": 1.5, "b": [0, 1, 2], "c": 2}

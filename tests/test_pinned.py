@@ -1,4 +1,6 @@
-"""Pinned results: saved once, loaded after, never stale, never written by test runs."""
+"""Pinned results: written only by `retrain`, loaded by `load`, never stale, never corrupt."""
+
+import json
 
 import numpy as np
 import pytest
@@ -6,88 +8,152 @@ import torch
 from torch import nn
 
 import isldl
-from isldl import models
-from isldl.pinned import pin_key
+from isldl import models, pinned
+from isldl.pinned import PinError, key_parts, pin_key, pinned_fit, set_mode
+
+X = np.linspace(-1, 1, 50, dtype="float32")[:, None]
+Y = 2 * X[:, 0]
 
 
-@pytest.fixture
-def problem():
-    x = np.linspace(-1, 1, 50, dtype="float32")[:, None]
-    y = 2 * x[:, 0]
-    calls = []
-
-    def train(model):
-        calls.append(1)
-        return isldl.fit(model, x, y, loss="mse", epochs=2)
-
-    def evaluate(model):
-        return {"mse": isldl.evaluate(model, x, y, loss="mse")["loss"]}
-
-    return train, evaluate, calls
+@pytest.fixture(autouse=True)
+def load_mode_after():
+    yield
+    set_mode("load")
 
 
-def make_model(hidden=4):
-    isldl.set_seed(0)
+def evaluate(model):
+    return {"mse": isldl.evaluate(model, X, Y, loss="mse")["loss"]}
+
+
+def make_model(hidden=4, seed=0):
+    isldl.set_seed(seed)
     return models.single_layer_net(1, hidden, 0.0)
 
 
-def test_trains_once_then_loads(tmp_path, problem):
-    train, evaluate, calls = problem
-    first = isldl.pinned("m", make_model(), train, {"epochs": 2}, evaluate=evaluate,
-                         results=tmp_path)
-    assert not first.loaded and len(calls) == 1
-    assert {p.name for p in (tmp_path / "m").iterdir()} == {"model.pt", "history.csv", "pin.json"}
-    second = isldl.pinned("m", make_model(), train, {"epochs": 2}, evaluate=evaluate,
-                          results=tmp_path)
-    assert second.loaded and len(calls) == 1
+def fit_in(mode, results, model=None, x=X, **settings):
+    set_mode(mode)
+    settings = {"loss": "mse", "epochs": 2, "seed": 0} | settings
+    return pinned_fit("01-m", model or make_model(), x, Y, evaluate=evaluate, results=results,
+                      **settings)
+
+
+def files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_retrain_saves_and_load_loads_the_same_fit(tmp_path):
+    first = fit_in("retrain", tmp_path)
+    assert not first.loaded
+    assert {p.name for p in (tmp_path / "01-m").iterdir()} == {"model.pt", "history.csv",
+                                                                "pin.json"}
+    second = fit_in("load", tmp_path)
+    assert second.loaded
     assert second.metrics == first.metrics == second.recorded["metrics"]
     for a, b in zip(first.model.parameters(), second.model.parameters()):
         assert torch.equal(a.cpu(), b.cpu())
     np.testing.assert_allclose(second.history["loss"], first.history["loss"], rtol=1e-6)
+    record = json.loads((tmp_path / "01-m" / "pin.json").read_text())
+    assert set(record["files"]) == {"model.pt", "history.csv"}
+    assert record["settings"] == {"loss": "mse", "epochs": 2, "seed": 0}
 
 
-def test_a_new_config_or_architecture_retrains(tmp_path, problem):
-    train, evaluate, calls = problem
-    isldl.pinned("m", make_model(), train, {"epochs": 2}, evaluate=evaluate, results=tmp_path)
-    assert not isldl.pinned("m", make_model(), train, {"epochs": 3}, evaluate=evaluate,
-                            results=tmp_path).loaded
-    assert not isldl.pinned("m", make_model(hidden=5), train, {"epochs": 3},
-                            evaluate=evaluate, results=tmp_path).loaded
-    assert len(calls) == 3
+@pytest.mark.parametrize("mode", ["load", "fast", "retrain"])
+def test_only_retrain_writes_into_results(tmp_path, mode):
+    fit_in("retrain", tmp_path)
+    before = files(tmp_path)
+    fit_in(mode, tmp_path, epochs=2)
+    after = files(tmp_path)
+    if mode == "retrain":
+        assert after.keys() == before.keys()  # written again, same files
+    else:
+        assert after == before
 
 
-def test_retrain_trains_even_when_the_key_matches(tmp_path, problem):
-    train, evaluate, calls = problem
-    isldl.pinned("m", make_model(), train, {}, evaluate=evaluate, results=tmp_path)
-    assert not isldl.pinned("m", make_model(), train, {}, evaluate=evaluate, results=tmp_path,
-                            retrain=True).loaded
-    assert len(calls) == 2
+def test_fast_trains_and_writes_nothing(tmp_path):
+    fit = fit_in("fast", tmp_path)
+    assert not fit.loaded and not (tmp_path / "01-m").exists()
 
 
-def test_save_false_writes_nothing(tmp_path, problem):
-    train, evaluate, _ = problem
-    fit = isldl.pinned("m", make_model(), train, {}, evaluate=evaluate, results=tmp_path,
-                       save=False)
-    assert not fit.loaded and not (tmp_path / "m").exists()
+def test_a_missing_pin_names_the_fit_and_the_command(tmp_path):
+    with pytest.raises(PinError, match=r"no pinned result for the fit '01-m'.*"
+                                       r"python -m isldl\.run chapters/01-hitters\.qmd "
+                                       r"-p mode retrain"):
+        fit_in("load", tmp_path)
 
 
-def test_an_incomplete_result_is_not_loaded(tmp_path, problem):
-    train, evaluate, calls = problem
-    isldl.pinned("m", make_model(), train, {}, evaluate=evaluate, results=tmp_path)
-    (tmp_path / "m" / "pin.json").unlink()  # as if the save had been interrupted
-    assert not isldl.pinned("m", make_model(), train, {}, evaluate=evaluate,
-                            results=tmp_path).loaded
+@pytest.mark.parametrize("change, part", [
+    ({"epochs": 3}, "settings"),
+    ({"model": make_model(hidden=5)}, "architecture"),
+    ({"model": make_model(seed=1)}, "initial_weights"),
+    ({"x": X + 1}, "data"),
+])
+def test_a_stale_pin_says_what_changed(tmp_path, change, part):
+    fit_in("retrain", tmp_path)
+    with pytest.raises(PinError, match=rf"'01-m' is stale: its (.*, )?{part}(, .*)? changed"):
+        fit_in("load", tmp_path, **change)
 
 
-def test_key_depends_on_config_and_architecture():
-    base = pin_key(make_model(), {"epochs": 2})
-    assert pin_key(make_model(), {"epochs": 2}) == base
-    assert pin_key(make_model(), {"epochs": 3}) != base
-    assert pin_key(nn.Sequential(nn.Linear(1, 1)), {"epochs": 2}) != base
+def test_a_change_to_the_training_code_makes_the_pin_stale(tmp_path, monkeypatch):
+    fit_in("retrain", tmp_path)
+    real = pinned._code_of
+    monkeypatch.setattr(pinned, "_code_of", lambda model: real(model) + "# edited")
+    with pytest.raises(PinError, match="its code changed"):
+        fit_in("load", tmp_path)
 
 
-def test_key_depends_on_the_initial_weights():
-    isldl.set_seed(0)
-    first = models.single_layer_net(1, 4, 0.0)
-    isldl.set_seed(1)
-    assert pin_key(models.single_layer_net(1, 4, 0.0), {}) != pin_key(first, {})
+@pytest.mark.parametrize("file", ["model.pt", "history.csv"])
+@pytest.mark.parametrize("damage", ["truncate", "alter", "delete"])
+def test_a_damaged_file_is_named_with_the_fix(tmp_path, file, damage):
+    fit_in("retrain", tmp_path)
+    path = tmp_path / "01-m" / file
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:20])
+    elif damage == "alter":
+        path.write_bytes(path.read_bytes().replace(b"1", b"2", 1))
+    else:
+        path.unlink()
+    with pytest.raises(PinError, match=rf"01-m/{file} .*git checkout.*-p mode retrain"):
+        fit_in("load", tmp_path)
+
+
+def test_a_broken_pin_json_is_named_with_the_fix(tmp_path):
+    fit_in("retrain", tmp_path)
+    (tmp_path / "01-m" / "pin.json").write_text('{"key": ')
+    with pytest.raises(PinError, match=r"pin\.json is not valid JSON.*git checkout"):
+        fit_in("load", tmp_path)
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode must be one of load, retrain, fast; got 'fsat'"):
+        set_mode("fsat")
+
+
+def parts(model, seed=0, x=X):
+    return key_parts(model, (x, Y, None), {"epochs": 2, "seed": seed})
+
+
+def test_key_covers_seed_data_weights_and_architecture():
+    base = pin_key(parts(make_model()))
+    assert pin_key(parts(make_model())) == base
+    assert pin_key(parts(make_model(), seed=1)) != base
+    assert pin_key(parts(make_model(), x=X[::-1].copy())) != base
+    assert pin_key(parts(make_model(seed=1))) != base
+    assert pin_key(parts(nn.Sequential(nn.Linear(1, 1)))) != base
+
+
+def test_key_hashes_the_code_of_isldl_layers_inside_a_sequential():
+    inner = nn.Sequential(models.KerasSimpleRNN(3, 2), nn.Linear(2, 1))
+    code = pinned._code_of(inner)
+    assert "class KerasSimpleRNN" in code and "def fit(" in code
+    assert "class KerasSimpleRNN" not in pinned._code_of(nn.Sequential(nn.Linear(1, 1)))
+
+
+def test_data_hash_sees_values_dtypes_and_sparse_structure():
+    import scipy.sparse as sp
+
+    a = np.arange(6, dtype="float32").reshape(2, 3)
+    assert pinned.data_hash(a) == pinned.data_hash(torch.from_numpy(a.copy()))
+    assert pinned.data_hash(a) != pinned.data_hash(a.astype("float64"))
+    assert pinned.data_hash(a) != pinned.data_hash(a.reshape(3, 2))
+    s = sp.csr_matrix(a)
+    assert pinned.data_hash(s) != pinned.data_hash(sp.csr_matrix(a.T))

@@ -1,6 +1,7 @@
 """The chapter runner: .qmd → notebook, parameters, metrics, failures named."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -64,3 +65,55 @@ def test_command_line(chapter, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["epochs"] == 1
     assert main([str(chapter), "-p", "nope", "1", "--out", str(tmp_path)]) == 1
     assert "has no parameter 'nope'" in capsys.readouterr().err
+
+
+def test_a_run_prints_no_kernel_noise(chapter, tmp_path, capfd):
+    """No "running over TCP without encryption" warning (ipykernel ≥ 7.3), nothing on stderr
+    that a reader would take for an error."""
+    run_chapter(chapter, {}, tmp_path)
+    captured = capfd.readouterr()
+    assert "eavesdropping" not in captured.err + captured.out
+    assert "WARNING" not in captured.err
+
+
+def test_a_run_restores_the_environment(chapter, tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("ISLDL_METRICS", raising=False)
+    run_chapter(chapter, {}, tmp_path)
+    assert os.environ["MPLBACKEND"] == "Agg" and "ISLDL_METRICS" not in os.environ
+    with pytest.raises(ChapterError):
+        run_chapter(chapter, {"fail": True}, tmp_path)
+    assert os.environ["MPLBACKEND"] == "Agg" and "ISLDL_METRICS" not in os.environ
+
+
+def test_an_unclosed_cell_is_named(tmp_path):
+    bad = tmp_path / "bad.qmd"
+    bad.write_text("# A chapter\n\n```{python}\nx = 1\n")
+    with pytest.raises(ChapterError, match=r"bad\.qmd: a ```\{python\} cell is not closed"):
+        qmd_to_notebook(bad)
+
+
+@pytest.mark.parametrize("cells, found", [("", 0), ("```{python}\n#| tags: [parameters]\nb = 2\n```\n", 2)])
+def test_a_chapter_needs_exactly_one_parameters_cell(tmp_path, cells, found):
+    text = "# A chapter\n\n```{python}\n#| tags: [parameters]\na = 1\n```\n" if found else ""
+    path = tmp_path / "c.qmd"
+    path.write_text("# A chapter\n\n" + text + cells)
+    with pytest.raises(ChapterError, match=f"exactly one parameters cell, found {found}"):
+        parameters_of(qmd_to_notebook(path))
+
+
+def test_a_non_literal_default_is_named(tmp_path):
+    path = tmp_path / "c.qmd"
+    path.write_text("# A chapter\n\n```{python}\n#| tags: [parameters]\nn = len('ab')\n```\n")
+    with pytest.raises(ChapterError, match="parameter 'n' needs a literal default.*len"):
+        parameters_of(qmd_to_notebook(path))
+
+
+def test_a_timeout_and_a_chapter_that_records_nothing_are_named(tmp_path):
+    path = tmp_path / "slow.qmd"
+    path.write_text("# Slow\n\n```{python}\n#| tags: [parameters]\nseconds = 30\n```\n\n"
+                    "```{python}\nimport time\ntime.sleep(seconds)\n```\n")
+    with pytest.raises(ChapterError, match="slow.qmd: a cell ran past the timeout of 2 s"):
+        run_chapter(path, {}, tmp_path, timeout=2)
+    with pytest.raises(ChapterError, match="slow.qmd ran but recorded nothing"):
+        run_chapter(path, {"seconds": 0}, tmp_path)

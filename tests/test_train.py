@@ -143,3 +143,25 @@ def test_summary_counts_parameters():
     assert isldl.n_parameters(models.single_layer_net(10)) == 601
     assert isldl.summary(models.single_layer_net(20), (1, 20)).total_params == 1101
 
+
+
+def test_fit_flushes_denormals_on_the_cpu_and_restores_the_setting():
+    seen = []
+
+    class Probe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(1, 1)
+
+        def forward(self, x):
+            seen.append(isldl.train.flush_denormal_is_on())
+            return self.linear(x)
+
+    x = np.ones((8, 1), dtype="float32")
+    for before in (False, True):
+        torch.set_flush_denormal(before)
+        isldl.fit(Probe(), x, x[:, 0], loss="mse", epochs=1, batch_size=4,
+                  device=torch.device("cpu"))
+        assert seen and all(seen) and isldl.train.flush_denormal_is_on() == before
+        seen.clear()
+    torch.set_flush_denormal(False)

@@ -2,14 +2,15 @@
 
 The chapters import what they need from here: the training loop (`fit`, `evaluate`,
 `predict`), the lab's networks (`isldl.models`), the data loaders (`isldl.data`), pinned
-results (`pinned`), the source's numbers (`source_value`, `comparison_table`), plots, and
-`record` for the metrics a chapter reports.
+results (`pinned_fit`), the source's numbers (`source_value`, `comparison_table`), plots, and
+`start_chapter`, `load_or_stand_in` and `record` for what a chapter says about its run.
 """
 
-from .pinned import Fit, pinned
+from .chapter import callout, load_or_stand_in, record, start_chapter
+from .pinned import Fit, PinError, current_mode, pinned_fit
 from .plots import image_grid, network_diagram, plot_history
-from .chapter import record
 from .source import comparison_table, source_value
+from .summary import summary
 from .train import (
     bf16_is_fast,
     Timer,
@@ -22,16 +23,6 @@ from .train import (
     set_seed,
     split_validation,
 )
-
-
-def summary(model, input_size, **kwargs):
-    """The model's layers, output shapes and parameter counts (torchinfo), like Keras' summary."""
-    from torchinfo import summary as torchinfo_summary
-
-    kwargs.setdefault("col_names", ("output_size", "num_params"))
-    kwargs.setdefault("device", "cpu")
-    kwargs.setdefault("verbose", 0)
-    return torchinfo_summary(model, input_size=input_size, **kwargs)
 
 
 def n_parameters(model) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .book import CITATION, REFERENCE, book_files
+from .book import CITATION, REFERENCE, book_files, labels_in
 from .data.files import atomic_write
 from .paths import BOOK_ROOT
 from .run import ChapterError, cell_options, qmd_to_notebook, run_chapter
@@ -45,6 +45,7 @@ def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
                 for kind in ("fig", "tbl", "sec", "eq")}
     labels = {}
     for number, chapter in enumerate(chapters(root), start=1):
+        labels[chapter_label(chapter)] = f"Chapter {number}"
         text = chapter.read_text(encoding="utf-8")
         counters = {"fig": 0, "tbl": 0, "eq": 0}
         sections = [0, 0, 0]
@@ -52,9 +53,10 @@ def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
                                  r"|\{#(eq-[\w-]+)\}|^(#{2,3}) ", text, flags=re.M):
             if match[1] or match[5]:  # a heading, labelled or not, advances the numbering
                 level = len(match[1] or match[5])
-                if level > 1:
-                    sections[level - 2] += 1
-                    sections[level - 1:] = [0] * (3 - level + 1)
+                if level == 1:  # the chapter itself: "Chapter N", above
+                    continue
+                sections[level - 2] += 1
+                sections[level - 1:] = [0] * (3 - level + 1)
                 if match[2]:
                     digits = [number] + [s for s in sections[:level - 1]]
                     labels[match[2]] = f"{prefixes['sec']} {'.'.join(map(str, digits))}"
@@ -98,9 +100,14 @@ def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str])
 
 def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
                      labels: dict[str, str], citations: dict[str, str]):
-    """The executed chapter as a notebook ready for nbconvert: plain Markdown, captions."""
-    title = qmd_to_notebook(qmd).metadata["isldl"]["front_matter"]["title"]
-    number = labels[_chapter_label(qmd)].split()[-1]
+    """The executed chapter as a notebook ready for nbconvert: plain Markdown, captions.
+
+    A reference to another chapter reads as the book's ("Section 6.3.1 of the book")."""
+    title = chapter_title(qmd)
+    number = labels[chapter_label(qmd)].split()[-1]
+    own = labels_in(qmd.read_text(encoding="utf-8"))
+    labels = {label: text if label in own else f"{text} of the book"
+              for label, text in labels.items()}
     # The chapter's title is the document's; its sections are numbered N.1, N.2, … as in the book.
     cells = [nbformat.v4.new_markdown_cell(
         f"\\renewcommand{{\\thesection}}{{{number}.\\arabic{{section}}}}")]
@@ -113,16 +120,12 @@ def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
             cells.append(nbformat.v4.new_markdown_cell(plain_markdown(source, labels, citations)))
             continue
         options = cell_options(cell.source)
+        if options.get("include") is False:
+            continue
+        if options.get("echo") is False:  # as Quarto shows it: the output alone
+            cell.metadata.setdefault("tags", []).append("remove_input")
         cell.source = _OPTION_LINE.sub("", cell.source).strip()
         caption = options.get("fig-cap") or options.get("tbl-cap")
-        if options.get("output") == "asis":  # printed Markdown (a callout): show it as such
-            printed = "".join(o.get("text", "") for o in cell.outputs)
-            cell.outputs = []
-            cells.append(cell)
-            if printed.strip():
-                cells.append(nbformat.v4.new_markdown_cell(
-                    plain_markdown(printed, labels, citations)))
-            continue
         if options.get("tbl-cap"):
             cells.append(nbformat.v4.new_markdown_cell(
                 f"*{labels[options['label']]}: {plain_markdown(caption, labels, citations)}*"))
@@ -136,23 +139,35 @@ def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
     return notebook
 
 
-def _chapter_label(qmd: Path) -> str:
+def chapter_label(qmd: Path) -> str:
+    """The label of the chapter's level-1 heading, `sec-…`."""
     return re.search(r"^# .*\{#(sec-[\w-]+)", qmd.read_text(encoding="utf-8"), flags=re.M)[1]
 
 
+def chapter_title(qmd: Path) -> str:
+    """The text of the chapter's level-1 heading: its title."""
+    return re.search(r"^# (.*?)\s*\{#sec-", qmd.read_text(encoding="utf-8"), flags=re.M)[1]
+
+
 def build_pdf(qmd: Path, out: Path, work: Path) -> Path:
-    """Execute the chapter with its pinned results and print it to `out/<chapter>.pdf`."""
-    run_chapter(qmd, {}, work)
+    """Execute the chapter with its pinned results and print it to `out/<chapter>.pdf`; a
+    chapter that ran on stand-in data (its data cannot be had) is a ChapterError."""
+    metrics = run_chapter(qmd, {}, work)
+    if metrics.get("not_the_books_results"):
+        raise ChapterError(f"{qmd.name} ran on stand-in data: {metrics.get('data_error')}")
     return print_pdf(work / f"{qmd.stem}.ipynb", qmd, out)
 
 
 def print_pdf(executed_path: Path, qmd: Path, out: Path) -> Path:
     """nbconvert's LaTeX route, without prompts, from the chapter as `isldl.run` executed it."""
     from nbconvert import PDFExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     executed = nbformat.read(executed_path, as_version=4)
     notebook = handout_notebook(executed, qmd, book_labels(), bibliography())
     exporter = PDFExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove_input"}),
+                                   enabled=True)
     pdf, _ = exporter.from_notebook_node(notebook)
     target = out / f"{qmd.stem}.pdf"
     atomic_write(target, lambda tmp: tmp.write_bytes(pdf))

@@ -1,11 +1,18 @@
 """Pinned results: train an expensive model once, commit the small result, load it afterwards.
 
-`pinned(name, model, train, config, evaluate=…)` looks in `results/<name>/` for a fit made by
-the same code with the same configuration: the *key* hashes the model's architecture, initial
-weights and code, the training loop's code, and `config` (data, hyper-parameters, seed). If it
-finds one, it loads the weights; otherwise (or when `retrain` is true) it trains and, if `save`,
-writes the weights, the history and the test metrics there. Fast or test runs pass
-`save=False` and never touch the committed results.
+`pinned_fit(name, model, x, y, evaluate=…, **settings)` fits `model` with `isldl.fit(model, x,
+y, **settings)`, or loads the fit committed under `results/<name>/`. What it does depends on the
+chapter's *mode*, set once per chapter run (`set_mode`, called by `isldl.start_chapter`):
+
+- `load` (renders, handouts, tests): load the pinned fit. A missing, stale or damaged pin is a
+  `PinError` that names the fit, what differs, and the command that trains it again.
+- `retrain`: train at the chapter's budget and save the result. Only this mode writes.
+- `fast`: train (on the chapter's small budget) and save nothing.
+
+A pin is stale when its *key* differs: a hash of the model's architecture and initial weights,
+the code that trains it (the modules `isldl.train` and those of the model's own layers), the
+settings as passed to `fit`, and the data (a hash of every array). `pin.json` keeps each part's
+hash, so the error says which part changed, and the SHA-256 of each file it pins.
 """
 
 from __future__ import annotations
@@ -14,18 +21,41 @@ import hashlib
 import inspect
 import json
 import platform
+import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import nn
 
 from . import chapter
 from . import train as training
-from .data.files import atomic_write
-from .paths import RESULTS
+from .data.files import atomic_write, file_hash
+from .paths import BOOK_ROOT, RESULTS
+
+MODES = ("load", "retrain", "fast")
+_mode = "load"
+
+
+class PinError(RuntimeError):
+    """A pinned result is missing, stale or damaged; the message names the fit and the fix."""
+
+
+def set_mode(mode: str) -> None:
+    """Set how `pinned_fit` treats pinned results for the rest of this run (see the module)."""
+    global _mode
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    _mode = mode
+
+
+def current_mode() -> str:
+    return _mode
 
 
 @dataclass
@@ -37,82 +67,178 @@ class Fit:
     metrics: dict[str, float]
     loaded: bool
     train_seconds: float
-    recorded: dict  # pin.json as saved at training time
+    recorded: dict  # pin.json: as saved by `retrain`, or as it would be saved
 
 
-def pin_key(model: nn.Module, config: dict) -> str:
-    """A hash of everything that changes a fit: architecture, initial weights, model and loop
-    code, and `config` (data, hyper-parameters, seed)."""
+# ------------------------------------------------------------------------------------- key
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def data_hash(*arrays) -> str:
+    """A hash of the values, dtypes and shapes of arrays, tensors, sparse matrices and frames
+    (tuples and lists are walked), so that the same data gives the same hash anywhere."""
+    digest = hashlib.sha256()
+
+    def add(a):
+        if a is None:
+            digest.update(b"none")
+        elif isinstance(a, (tuple, list)):
+            for item in a:
+                add(item)
+        elif sp.issparse(a):
+            a = a.tocsr()
+            for part in (a.data, a.indices, a.indptr, np.asarray(a.shape)):
+                add(part)
+        elif isinstance(a, (pd.DataFrame, pd.Series)):
+            add(a.to_numpy())
+        else:
+            a = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+            digest.update(f"{a.dtype}{a.shape}".encode())
+            digest.update(np.ascontiguousarray(a).tobytes())
+
+    add(arrays)
+    return digest.hexdigest()
+
+
+def _code_of(model: nn.Module) -> str:
+    """The source of `isldl.train` and of every isldl module that defines one of model's layers
+    (a `KerasSimpleRNN` inside an `nn.Sequential` counts)."""
+    modules = {training.__name__} | {type(m).__module__ for m in model.modules()
+                                     if type(m).__module__.startswith("isldl")}
+    return "".join(inspect.getsource(sys.modules[name]) for name in sorted(modules))
+
+
+def key_parts(model: nn.Module, data: tuple, settings: dict) -> dict[str, str]:
+    """The hash of each part of a fit's key: what the model is, how it is trained, on what."""
     weights = hashlib.sha256()
     for tensor in model.state_dict().values():
         weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    parts = {
-        "config": config,
-        "architecture": repr(model),
+    return {
+        "architecture": _sha(repr(model).encode()),
         "initial_weights": weights.hexdigest(),
-        "loop": "".join(inspect.getsource(code) for code in
-                        (training._run_epoch, training.fit, training.KerasRMSprop)),
+        "code": _sha(_code_of(model).encode()),
+        "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
+        "data": data_hash(*data),
     }
-    if type(model).__module__.startswith("isldl"):
-        parts["model_code"] = inspect.getsource(type(model))
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def pinned(name: str, model: nn.Module, train: Callable[[nn.Module], pd.DataFrame],
-           config: dict, *, evaluate: Callable[[nn.Module], dict], retrain: bool = False,
-           save: bool = True, results: Path = RESULTS) -> Fit:
-    """Load the pinned fit `name` if its key matches, else `train(model)` (and save if `save`).
+def pin_key(parts: dict[str, str]) -> str:
+    return _sha(json.dumps(parts, sort_keys=True).encode())[:16]
 
-    `train(model)` fits the model in place and returns its history; `evaluate(model)` returns the
-    test metrics, computed afresh after loading too. Under `isldl.run` the fit's outcome is
-    recorded as `pin:<name>` (loaded or not, metrics now and as saved), which the tests check.
+
+# --------------------------------------------------------------------------------- the fit
+
+
+def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Module], dict],
+               results: Path = RESULTS, **settings) -> Fit:
+    """Fit `model` with `isldl.fit(model, x, y, **settings)`, or load the pinned fit `name`.
+
+    `evaluate(model)` returns the test metrics, computed afresh after loading too. Under
+    `isldl.run` the outcome is recorded as `pin:<name>` (loaded or not, metrics now and as
+    saved), which the tests check.
     """
-    fit = _load(name, model, config, evaluate, results) if not retrain else None
-    if fit is None:
-        fit = _train(name, model, train, config, evaluate)
-        if save:
-            _save(results / name, fit.model, fit.history, fit.recorded)
+    data = (x, y, settings.get("validation_data"))
+    recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}
+    parts = key_parts(model, data, recorded_settings)
+    if _mode == "load":
+        fit = _load(name, model, parts, evaluate, results / name)
+    else:
+        with training.Timer() as timer:
+            history = training.fit(model, x, y, **settings)
+        metrics = evaluate(model)
+        record = {
+            "name": name, "key": pin_key(parts), "parts": parts, "settings": recorded_settings,
+            "metrics": metrics, "train_seconds": round(timer.seconds, 1),
+            "device": str(training.default_device()), "processor": processor_name(),
+            "torch": torch.__version__, "date": date.today().isoformat(),
+        }
+        fit = Fit(model, history, metrics, False, timer.seconds, record)
+        if _mode == "retrain":
+            _save(results / name, model, history, record)
+    # Another processor may round differently: its metrics can differ in the last digits.
+    same_processor = (fit.recorded["processor"] == processor_name()
+                      and fit.recorded["device"] == str(training.default_device()))
     chapter.record(**{f"pin:{name}": {
-        "loaded": fit.loaded, "metrics": fit.metrics,
-        "recorded": fit.recorded["metrics"], "train_seconds": fit.train_seconds}})
+        "loaded": fit.loaded, "metrics": fit.metrics, "recorded": fit.recorded["metrics"],
+        "same_processor": same_processor, "train_seconds": fit.train_seconds}})
     return fit
 
 
-def _load(name, model, config, evaluate, results) -> Fit | None:
-    """The pinned fit, if one was saved with this key."""
-    folder = results / name
-    record = _read_record(folder)
-    if record.get("key") != pin_key(model, config):
-        return None
-    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
+def processor_name() -> str:
+    """The processor that computes here: the GPU's name, or the CPU's model name."""
+    device = training.default_device()
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def retrain_command(name: str) -> str:
+    """The command that trains the pinned fit `name` again (its chapter, in retrain mode)."""
+    found = sorted((BOOK_ROOT / "chapters").glob(f"{name[:2]}-*.qmd"))
+    target = f"chapters/{found[0].name}" if found else "chapters/<chapter>.qmd"
+    return f"python -m isldl.run {target} -p mode retrain"
+
+
+def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> Fit:
+    record = read_record(name, folder)
+    changed = [part for part, value in parts.items() if record.get("parts", {}).get(part) != value]
+    if changed:
+        raise PinError(f"the pinned fit {name!r} is stale: its {', '.join(changed)} changed "
+                       f"since it was trained. Train it again: {retrain_command(name)}")
+    verify_files(name, folder, record)
+    try:
+        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+        history = pd.read_csv(folder / "history.csv", index_col="epoch")
+    except Exception as err:
+        raise PinError(f"the pinned fit {name!r} cannot be read ({err}); restore it with "
+                       f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from err
     model.to(training.default_device()).eval()
-    history = pd.read_csv(folder / "history.csv", index_col="epoch")
     return Fit(model, history, evaluate(model), True, record["train_seconds"], record)
 
 
-def _train(name, model, train, config, evaluate) -> Fit:
-    key = pin_key(model, config)  # before training changes the weights
-    with training.Timer() as timer:
-        history = train(model)
-    metrics = evaluate(model)
-    record = {
-        "key": key, "name": name, "config": config, "metrics": metrics,
-        "train_seconds": round(timer.seconds, 1), "device": str(training.default_device()),
-        "torch": torch.__version__, "machine": platform.machine(),
-    }
-    return Fit(model, history, metrics, False, timer.seconds, record)
-
-
-def _read_record(folder: Path) -> dict:
+def read_record(name: str, folder: Path) -> dict:
+    """`pin.json` of the fit `name`, or a PinError that says what is wrong and what to do."""
     path = folder / "pin.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        raise PinError(f"no pinned result for the fit {name!r} ({_relative(path)} is missing). "
+                       f"Train it: {retrain_command(name)}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise PinError(f"{_relative(path)} is not valid JSON ({err}); restore it with "
+                       f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from None
+
+
+def verify_files(name: str, folder: Path, record: dict) -> None:
+    """Check every pinned file against the SHA-256 that pin.json recorded for it."""
+    for file, expected in record.get("files", {}).items():
+        path = folder / file
+        if not path.exists() or file_hash(path) != expected:
+            what = "is missing" if not path.exists() else "does not match its SHA-256 in pin.json"
+            raise PinError(f"{_relative(path)} {what} (truncated or altered?); restore it with "
+                           f"`git checkout {_relative(folder)}` or {retrain_command(name)}")
+    if set(record.get("files", {})) != {"model.pt", "history.csv"}:
+        raise PinError(f"{_relative(folder / 'pin.json')} lists no checksums for its files; "
+                       f"{retrain_command(name)}")
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(BOOK_ROOT)) if path.is_relative_to(BOOK_ROOT) else str(path)
 
 
 def _save(folder: Path, model: nn.Module, history: pd.DataFrame, record: dict) -> None:
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_write(folder / "model.pt", lambda tmp: torch.save(state, tmp))
     atomic_write(folder / "history.csv", lambda tmp: history.to_csv(tmp, float_format="%.8g"))
+    record["files"] = {file: file_hash(folder / file) for file in ("model.pt", "history.csv")}
     # pin.json last: it holds the key, so a fit is only "pinned" once everything is written.
     atomic_write(folder / "pin.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))

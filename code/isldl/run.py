@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from nbclient.exceptions import CellTimeoutError
 
 from .chapter import METRICS_ENV
 
@@ -94,7 +95,12 @@ def parameters_of(notebook: nbformat.NotebookNode) -> dict:
     defaults = {}
     for node in ast.parse(cells[0].source).body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            defaults[node.targets[0].id] = ast.literal_eval(node.value)
+            try:
+                defaults[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ChapterError(
+                    f"parameter {node.targets[0].id!r} needs a literal default (a number, string, "
+                    f"bool or list), got {ast.unparse(node.value)!r}") from None
     return defaults
 
 
@@ -144,13 +150,19 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
     except papermill.PapermillExecutionError as err:
         cell = _failed_cell(executed_nb)
         raise ChapterError(f"{qmd.name}: cell {cell} failed: {err.ename}: {err.evalue}") from err
+    except CellTimeoutError as err:
+        raise ChapterError(f"{qmd.name}: a cell ran past the timeout of {timeout} s: "
+                           f"{str(err).splitlines()[0]}") from err
     finally:
         for name, value in saved.items():
             if value is None:
                 del os.environ[name]
             else:
                 os.environ[name] = value
-    return json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    if not metrics_path.exists():
+        raise ChapterError(f"{qmd.name} ran but recorded nothing: a chapter reports its key "
+                           "results with isldl.record(...)")
+    return json.loads(metrics_path.read_text())
 
 
 def _failed_cell(executed: Path) -> str:

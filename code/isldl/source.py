@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .chapter import results_label
+
 
 @cache
 def _registry() -> dict:
@@ -30,7 +32,7 @@ def comparison_table(rows: list[tuple[str, str, object]], digits: int = 4) -> st
 
     A source key or our value may be None (nothing to show: a dash); our value may be a string.
     """
-    lines = ["| Quantity | Source | This book |", "|:--|--:|--:|"]
+    lines = [f"| Quantity | Source | {results_label()} |", "|:--|--:|--:|"]
     for label, key, ours in rows:
         theirs = source_value(key) if key else None
         lines.append(f"| {label} | {_format(theirs, digits)} | {_format(ours, digits)} |")

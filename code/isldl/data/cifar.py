@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import tarfile
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +33,9 @@ class Cifar100(NamedTuple):
 
 
 def _unpickle(path) -> dict:
+    if not path.exists():
+        raise DataError(f"{path} is missing: an extracted CIFAR-100 holds train, test and meta; "
+                        "delete the folder and extract the archive again.")
     try:
         with open(path, "rb") as f:
             return pickle.load(f, encoding="latin1")
@@ -41,6 +45,7 @@ def _unpickle(path) -> dict:
 
 def read_cifar100(folder) -> Cifar100:
     """Read an extracted `cifar-100-python/` folder (files `train`, `test`, `meta`)."""
+    folder = Path(folder)
     train, test, meta = (_unpickle(folder / part) for part in ("train", "test", "meta"))
 
     def images(batch: dict) -> np.ndarray:
@@ -50,11 +55,16 @@ def read_cifar100(folder) -> Cifar100:
     def labels(batch: dict, key: str) -> np.ndarray:
         return np.asarray(batch[key], dtype=np.int64)
 
-    return Cifar100(
-        images(train), labels(train, "fine_labels"), images(test), labels(test, "fine_labels"),
-        labels(train, "coarse_labels"), labels(test, "coarse_labels"),
-        list(meta["fine_label_names"]), list(meta["coarse_label_names"]),
-    )
+    try:
+        return Cifar100(
+            images(train), labels(train, "fine_labels"), images(test), labels(test, "fine_labels"),
+            labels(train, "coarse_labels"), labels(test, "coarse_labels"),
+            list(meta["fine_label_names"]), list(meta["coarse_label_names"]),
+        )
+    except (KeyError, ValueError) as err:
+        raise DataError(f"{folder} is not CIFAR-100's python version: expected pickles with "
+                        "'data' rows of 3,072 bytes, 'fine_labels', 'coarse_labels' and the label "
+                        f"names ({type(err).__name__}: {err})") from err
 
 
 def load_cifar100() -> Cifar100:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +110,15 @@ def fetch(name: str) -> Path:
     try:
         _download(entry, path)
     except Exception as err:  # no network, HTTP error, or a bad hash
-        raise DataError(missing_message(path, entry) + f" (the download failed: {err})") from err
+        raise DataError(missing_message(path, entry)
+                        + f" (the download failed: {_first_line(err)})") from err
     return path
+
+
+def _first_line(err: Exception) -> str:
+    """The gist of an error: its type and the start of its first line."""
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first[:120]}"
 
 
 def missing_message(path: Path, entry: RemoteFile) -> str:
@@ -125,8 +133,16 @@ def _download(entry: RemoteFile, path: Path) -> None:
     import pooch  # imported here: only a download needs it
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    pooch.retrieve(entry.url, known_hash=entry.hash, fname=path.name, path=path.parent,
-                   progressbar=True)
+    # pooch announces each download on stderr, which would land in a rendered page: the
+    # progress bar shows in a terminal only.
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")
+    try:
+        pooch.retrieve(entry.url, known_hash=entry.hash, fname=path.name, path=path.parent,
+                       progressbar=sys.stderr.isatty())
+    finally:
+        logger.setLevel(level)
 
 
 def atomic_write(path: Path, write) -> None:

@@ -25,7 +25,6 @@ START, OOV, INDEX_FROM = 1, 2, 3
 _REVIEW = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+_\d+\.txt)$")
 # Keras' default `filters`: each of these becomes a word boundary.
 _KERAS_FILTERS = str.maketrans({c: " " for c in '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'})
-_RECIPE_VERSION = "1"  # bump when the tokenisation below changes, to invalidate caches
 
 
 class Imdb(NamedTuple):
@@ -45,7 +44,14 @@ def text_to_word_sequence(text: str) -> list[str]:
 def load_word_index() -> dict[str, int]:
     """Keras' IMDb word index: word → frequency rank (1 = "the")."""
     path = fetch("imdb/imdb_word_index.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataError(f"{path} is not Keras' word index (JSON): {err}; delete it and fetch "
+                        "it again.") from err
+    if not isinstance(index, dict) or not all(isinstance(v, int) for v in index.values()):
+        raise DataError(f"{path} is not Keras' word index: expected a JSON object of word → rank.")
+    return index
 
 
 def _review_source() -> Path:
@@ -117,7 +123,9 @@ def _cache_path(source: Path) -> Path:
         identity = "folder:" + str(source.resolve())
     else:
         identity = next(f.hash for f in REGISTRY.values() if source.name == Path(f.path).name)
-    key = f"{identity}|{REGISTRY['imdb/imdb_word_index.json'].hash}|{_RECIPE_VERSION}"
+    # The recipe is this module's code: a change to the tokeniser or the shuffle is a new cache.
+    recipe = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    key = f"{identity}|{REGISTRY['imdb/imdb_word_index.json'].hash}|{recipe}"
     return cache_root() / f"imdb-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 
@@ -131,8 +139,12 @@ def load_imdb(num_words: int | None = None) -> Imdb:
     if not cache.exists():
         arrays = _build(source)
         atomic_write(cache, lambda tmp: np.savez(tmp, **arrays))
-    with np.load(cache) as stored:
-        arrays = {name: stored[name] for name in stored.files}
+    try:
+        with np.load(cache) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except Exception:  # a damaged cache (an interrupted copy, a full disk): build it again
+        arrays = _build(source)
+        atomic_write(cache, lambda tmp: np.savez(tmp, **arrays))
 
     def split(name: str) -> list[np.ndarray]:
         tokens = arrays[f"{name}_tokens"]

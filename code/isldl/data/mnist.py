@@ -26,6 +26,9 @@ def read_idx(path) -> np.ndarray:
             raw = f.read()
     except (OSError, EOFError) as err:
         raise DataError(f"{path} is not a readable gzip file: {err}") from err
+    if len(raw) < 4:
+        raise DataError(f"{path} is empty or cut short ({len(raw)} bytes): not an IDX file; "
+                        "delete it and fetch it again.")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     offset = 4 + 4 * ndim

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -24,6 +28,23 @@ class Pretrained(NamedTuple):
     source: str  # where the weights came from, in words
 
 
+@contextlib.contextmanager
+def _quietly():
+    """Keep what torch prints out of a rendered page: torch.hub's "Downloading: … to <the
+    machine's cache>" (Python's stdout) and the C++ library's deprecation warnings about
+    quantized tensors (written straight to the process's stderr)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(io.StringIO()):
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _weights_file(weights) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
@@ -35,7 +56,8 @@ def load_resnet50() -> Pretrained:
     """
     weights = models.ResNet50_Weights.IMAGENET1K_V1
     try:
-        model = models.resnet50(weights=weights).eval()
+        with _quietly():
+            model = models.resnet50(weights=weights, progress=False).eval()
     except Exception as err:
         raise DataError(f"ResNet-50's weights could not be had: torchvision looks for "
                         f"{_weights_file(weights)} and downloads it from {weights.url} "
@@ -54,20 +76,22 @@ def load_quantized_mobilenet() -> Pretrained:
         path = fetch(QUANTIZED_COPY)
     except DataError as local_error:
         try:
-            model = models.quantization.mobilenet_v2(weights=weights, quantize=True).eval()
+            with _quietly():
+                model = models.quantization.mobilenet_v2(weights=weights, quantize=True,
+                                                         progress=False).eval()
         except Exception as err:
             raise DataError(
                 f"The quantized MobileNetV2 could not be had: torchvision's download of "
                 f"{weights.url} failed ({err}), and {local_error}") from err
         return Pretrained(model, transforms, categories, f"torchvision {weights}")
     try:
-        with warnings.catch_warnings():  # TorchScript is deprecated, but this copy is TorchScript
+        with warnings.catch_warnings(), _quietly():  # TorchScript is deprecated; this copy is
             warnings.simplefilter("ignore", FutureWarning)
             model = torch.jit.load(str(path), map_location="cpu").eval()
     except RuntimeError as err:
         raise DataError(f"{path} is not a loadable TorchScript model: {err}") from err
     return Pretrained(model, transforms, categories,
-                      f"the TorchScript copy of {weights} at {path}")
+                      f"the TorchScript copy of {weights} in the data folder")
 
 
 def top_classes(pretrained: Pretrained, paths, k: int = 3) -> pd.DataFrame:
@@ -77,7 +101,7 @@ def top_classes(pretrained: Pretrained, paths, k: int = 3) -> pd.DataFrame:
     rows = []
     for path in paths:
         image = Image.open(path).convert("RGB")
-        with torch.no_grad():
+        with torch.no_grad(), _quietly():
             logits = pretrained.model(pretrained.transforms(image).unsqueeze(0))
         probabilities = torch.softmax(logits[0], dim=0)
         values, indices = probabilities.topk(k)

@@ -1,0 +1,129 @@
+"""Checks of the book as Quarto rendered it (`make book`, then `make check-book`): the HTML
+pages in _book/, the PDF, and Quarto's log in build/render.log.
+
+The expected numbers come from the sources (`isldl.handouts.book_labels`: what each `@label`
+must read), so a chapter out of order, a double title or a broken reference fails here.
+"""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from isldl.handouts import book_labels, chapter_label, chapter_title, chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "_book"
+# Folders of a build machine that must never show in a page.
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|home|tmp|root|Users|private|var/folders)/\S+")
+
+
+def chapter_pages():
+    return [BOOK / qmd.relative_to(ROOT).with_suffix(".html") for qmd in chapters(ROOT)]
+
+
+def soup(page: Path) -> BeautifulSoup:
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+
+
+def main_text(page: Path) -> str:
+    return soup(page).find("main").get_text(" ")
+
+
+@pytest.fixture(scope="module")
+def pdf_text():
+    pdfs = list(BOOK.glob("*.pdf"))
+    assert len(pdfs) == 1, pdfs
+    return subprocess.run(["pdftotext", "-layout", str(pdfs[0]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_html_book_has_preface_chapters_and_references_in_order():
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    listed = [Path(entry).with_suffix(".html") for entry in config["book"]["chapters"]]
+    assert all((BOOK / page).exists() for page in listed), listed
+    sidebar = soup(BOOK / "index.html").find(id="quarto-sidebar")
+    links = [a["href"].lstrip("./") for a in sidebar.select("a.sidebar-item-text")]
+    assert links == [str(page) for page in listed]
+    for number, page in enumerate(chapter_pages(), start=1):
+        titles = soup(page).find_all("h1")
+        assert len(titles) == 1, f"{page.name}: {len(titles)} level-1 headings"
+        assert titles[0].find(class_="chapter-number").get_text() == str(number), page.name
+        assert chapter_title(ROOT / "chapters" / page.with_suffix(".qmd").name) in titles[0].get_text()
+
+
+def test_sections_figures_tables_and_equations_carry_their_chapter_number():
+    for number, page in enumerate(chapter_pages(), start=1):
+        html = soup(page)
+        sections = [s.get_text() for s in html.select("h2 .header-section-number, "
+                                                       "h3 .header-section-number")]
+        assert sections and all(s.startswith(f"{number}.") for s in sections), (page.name,
+                                                                              sections)
+        captions = re.findall(r"(Figure|Table)\s(\d+)\.\d+", " ".join(
+            c.get_text(" ") for c in html.select("figcaption")))
+        assert all(int(chapter) == number for _, chapter in captions), (page.name, captions)
+        equations = re.findall(r"\\tag\{(\d+)\.\d+\}", page.read_text(encoding="utf-8"))
+        assert all(int(chapter) == number for chapter in equations), page.name
+
+
+def test_every_cross_reference_reads_as_its_target():
+    expected, checked = book_labels(ROOT), 0
+    # A reference to a whole chapter links to its page, with no fragment; in a table the HTML
+    # book writes it as the chapter's number and title ("1 A single-layer network…").
+    chapter_of_page = {qmd.stem: chapter_label(qmd) for qmd in chapters(ROOT)}
+    long_form = {chapter_label(qmd): f"{number} {chapter_title(qmd)}"
+                 for number, qmd in enumerate(chapters(ROOT), start=1)}
+    for page in [BOOK / "index.html", *chapter_pages()]:
+        for link in soup(page).select("a.quarto-xref"):
+            target, _, fragment = link["href"].partition("#")
+            label = fragment or chapter_of_page[Path(target).stem]
+            text = " ".join(link.get_text().split())
+            assert text in (expected[label], long_form.get(label)), (page.name, label, text)
+            checked += 1
+        assert "?@" not in main_text(page), page.name
+    assert checked >= 20
+
+
+def test_no_page_shows_fences_stderr_or_a_machine_path():
+    for page in [BOOK / "index.html", BOOK / "references.html", *chapter_pages()]:
+        text, html = main_text(page), soup(page)
+        assert ":::" not in text, page.name
+        assert not html.select(".cell-output-stderr"), page.name
+        assert not MACHINE_PATH.search(text), (page.name, MACHINE_PATH.search(text)[0])
+        assert "Injected Parameters" not in text and "isldl.record(" not in text, page.name
+
+
+def test_every_figure_has_its_image_and_alt_text():
+    figures = 0
+    for page in chapter_pages():
+        for figure in soup(page).select("div.quarto-float figure, figure.figure"):
+            for image in figure.find_all("img"):
+                assert (page.parent / image["src"]).exists(), (page.name, image["src"])
+                assert image.get("alt", "").strip(), (page.name, image["src"])
+                figures += 1
+    assert figures >= 14
+
+
+def test_the_pdf_has_the_chapters_numbered_and_every_reference_resolved(pdf_text):
+    after = pdf_text.split("Table of contents", 1)[1]
+    toc = after[:re.search(r"^References\s+\d+$", after, flags=re.M).end()]
+    entries = re.findall(r"^(\d+) (\S.*?)\s{2,}\d+$", toc, flags=re.M)
+    titles = [chapter_title(qmd) for qmd in chapters(ROOT)]
+    assert [int(n) for n, _ in entries] == list(range(1, len(titles) + 1)), entries
+    assert [" ".join(t.split()) for _, t in entries] == titles
+    assert re.search(r"^Preface\s", toc, flags=re.M) and re.search(r"^References\s", toc,
+                                                                    flags=re.M)
+    assert "?@" not in pdf_text and ":::" not in pdf_text
+    assert not MACHINE_PATH.search(pdf_text), MACHINE_PATH.search(pdf_text)[0]
+    assert "Total mult-adds" not in pdf_text and "Units.MEGABYTES" not in pdf_text
+
+
+def test_quarto_logged_no_warning():
+    log = (ROOT / "build" / "render.log").read_text()
+    warnings = [line for line in log.splitlines()
+                if re.search(r"WARN|\[WARNING\]|eavesdropping", line)]
+    assert warnings == []
+    assert "Output created: _book/index.html" in log

@@ -1,0 +1,131 @@
+"""Exact checks of the pieces whose bugs a trained model would hide: metrics, shuffling,
+seeding, initialisation, the bag of words, the source's splits (see tests/mutants.py)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+import isldl
+from isldl import data, models
+from isldl.data.imdb import one_hot
+from isldl.lasso import cv_lasso
+from isldl.source import source_value
+from isldl.paths import BOOK_ROOT
+from isldl.train import METRICS
+
+REFERENCE = BOOK_ROOT.parent / "shared" / "reference"
+
+
+def test_binary_accuracy_thresholds_one_logit_at_zero():
+    logits = torch.tensor([[-0.2], [0.2], [0.7], [-3.0]])
+    labels = torch.tensor([0.0, 1.0, 1.0, 1.0])
+    assert METRICS["accuracy"](logits, labels).item() == 0.75  # 0.2 is positive, -3 is not
+
+
+def test_mae_metric():
+    out, y = torch.tensor([[1.0], [4.0]]), torch.tensor([2.0, 2.0])
+    assert METRICS["mae"](out, y).item() == 1.5
+
+
+def test_metrics_are_averaged_over_samples_not_batches():
+    """10 samples in batches of 4, 4, 2: Keras weights each batch by its size."""
+    class Constant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return x[:, :1] * 0 + self.bias * 0 + 1.0  # always predicts 1
+
+    x = np.zeros((10, 1), dtype="float32")
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 3, 3], dtype="float32")  # the last batch is off by 2
+    scores = isldl.evaluate(Constant(), x, y, loss="mse", metrics=("mae",), batch_size=4)
+    assert scores["mae"] == pytest.approx(0.4) and scores["loss"] == pytest.approx(0.8)
+
+
+def record_batches(seed, epochs=2, n=12):
+    seen = []
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(1, 1)
+
+        def forward(self, x):
+            if self.training:
+                seen.append(x[:, 0].tolist())
+            return self.linear(x)
+
+    x = np.arange(n, dtype="float32")[:, None]
+    isldl.fit(Recorder(), x, x[:, 0], loss="mse", epochs=epochs, batch_size=n, seed=seed)
+    return seen
+
+
+def test_each_epoch_reshuffles_and_the_seed_decides_the_order():
+    first, second = record_batches(seed=1)
+    assert sorted(first) == sorted(second) == list(range(12))
+    assert first != second  # a new order every epoch
+    assert record_batches(seed=1) == [first, second]  # the same seed, the same orders
+    assert record_batches(seed=2)[0] != first  # another seed, another order
+
+
+def test_a_different_seed_gives_a_different_fit():
+    x = np.linspace(-1, 1, 40, dtype="float32")[:, None]
+    fits = []
+    for seed in (1, 2):
+        isldl.set_seed(0)  # the same initial weights: only the fit's seed differs
+        fits.append(isldl.fit(models.single_layer_net(1, 4, 0.5), x, x[:, 0], loss="mse",
+                              epochs=2, seed=seed))
+    assert not fits[0].equals(fits[1])
+
+
+def test_keras_init_is_glorot_uniform():
+    isldl.set_seed(0)
+    layer = isldl.keras_init(nn.Linear(400, 200))
+    bound = np.sqrt(6 / 600)
+    weights = layer.weight.detach().numpy()
+    assert weights.max() <= bound and weights.min() >= -bound
+    # uniform on ±bound: the standard deviation is bound/√3 (±0.05 would give 0.029)
+    assert weights.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+
+
+def test_lstm_starts_as_keras_does():
+    isldl.set_seed(0)
+    lstm = models.ImdbLSTM(n_words=50, dim=4, units=3)
+    bias = lstm.lstm.bias_ih_l0.detach()
+    assert bias[3:6].tolist() == [1.0, 1.0, 1.0]  # the forget gate's bias is one
+    assert torch.all(bias[:3] == 0) and torch.all(bias[6:] == 0)
+    assert torch.all(lstm.lstm.bias_hh_l0 == 0)
+    recurrent = lstm.lstm.weight_hh_l0.detach()  # (4 gates × 3) × 3: Keras' orthogonal kernel
+    torch.testing.assert_close(recurrent.T @ recurrent, torch.eye(3), atol=1e-5, rtol=0)
+
+
+def test_one_hot_marks_each_word_once_in_its_column():
+    matrix = one_hot([np.array([1, 3, 3, 9]), np.array([0, 4])], dim=5)
+    assert matrix.toarray().tolist() == [[0, 1, 0, 1, 0], [1, 0, 0, 0, 1]]
+
+
+def test_imdb_validation_positions_are_the_sources_zero_based():
+    source = pd.read_csv(REFERENCE / "imdb_ival.csv").iloc[:, 0].to_numpy()
+    assert data.imdb_validation_positions().tolist() == (source - 1).tolist()
+
+
+def test_hitters_splits_are_the_sources_zero_based():
+    test = pd.read_csv(REFERENCE / "hitters_testid.csv").iloc[:, 0].to_numpy()
+    assert data.hitters_test_positions().tolist() == (test - 1).tolist()
+    folds = pd.read_csv(REFERENCE / "hitters_cv_foldid.csv").iloc[:, 0].to_numpy()
+    assert data.hitters_cv_folds().tolist() == folds.tolist()
+
+
+def test_cv_lasso_on_the_sources_folds_picks_the_smallest_error():
+    hitters = data.load_hitters()
+    test = data.hitters_test_positions()
+    train = np.setdiff1d(np.arange(len(hitters)), test)
+    x = data.r_scale(data.hitters_model_matrix(hitters)).to_numpy()
+    y = hitters["Salary"].to_numpy()
+    cv = cv_lasso(x[train], y[train], data.hitters_cv_folds())
+    assert cv.cv_mean[cv.lambdas == cv.lambda_min][0] == cv.cv_mean.min()
+    mae = np.abs(y[test] - cv.fit.predict(x[test])).mean()
+    assert abs(mae - source_value("hitters.lasso_test_mae")) < 0.05  # 252.25 against 252.2994

@@ -52,7 +52,8 @@ def test_the_html_book_has_preface_chapters_and_references_in_order():
         titles = soup(page).find_all("h1")
         assert len(titles) == 1, f"{page.name}: {len(titles)} level-1 headings"
         assert titles[0].find(class_="chapter-number").get_text() == str(number), page.name
-        assert chapter_title(ROOT / "chapters" / page.with_suffix(".qmd").name) in titles[0].get_text()
+        title = chapter_title(ROOT / "chapters" / page.with_suffix(".qmd").name)
+        assert title in " ".join(titles[0].get_text().split()), page.name
 
 
 def test_sections_figures_tables_and_equations_carry_their_chapter_number():
@@ -94,6 +95,8 @@ def test_no_page_shows_fences_stderr_or_a_machine_path():
         assert not html.select(".cell-output-stderr"), page.name
         assert not MACHINE_PATH.search(text), (page.name, MACHINE_PATH.search(text)[0])
         assert "Injected Parameters" not in text and "isldl.record(" not in text, page.name
+        assert "np.float64(" not in text and not re.search(r"Name: \w+, dtype: \w+", text), \
+            page.name
 
 
 def test_every_figure_has_its_image_and_alt_text():
@@ -108,12 +111,10 @@ def test_every_figure_has_its_image_and_alt_text():
 
 
 def test_the_pdf_has_the_chapters_numbered_and_every_reference_resolved(pdf_text):
-    after = pdf_text.split("Table of contents", 1)[1]
-    toc = after[:re.search(r"^References\s+\d+$", after, flags=re.M).end()]
-    entries = re.findall(r"^(\d+) (\S.*?)\s{2,}\d+$", toc, flags=re.M)
+    toc, entries = pdf_contents(pdf_text)
     titles = [chapter_title(qmd) for qmd in chapters(ROOT)]
-    assert [int(n) for n, _ in entries] == list(range(1, len(titles) + 1)), entries
-    assert [" ".join(t.split()) for _, t in entries] == titles
+    assert [int(n) for n, _, _ in entries] == list(range(1, len(titles) + 1)), entries
+    assert [" ".join(t.split()) for _, t, _ in entries] == titles
     assert re.search(r"^Preface\s", toc, flags=re.M) and re.search(r"^References\s", toc,
                                                                     flags=re.M)
     assert "?@" not in pdf_text and ":::" not in pdf_text
@@ -127,3 +128,20 @@ def test_quarto_logged_no_warning():
                 if re.search(r"WARN|\[WARNING\]|eavesdropping", line)]
     assert warnings == []
     assert "Output created: _book/index.html" in log
+
+
+def pdf_contents(pdf_text):
+    """The table of contents' chapter lines: (number, title, page)."""
+    after = pdf_text.split("Table of contents", 1)[1]
+    toc = after[:re.search(r"^References\s+\d+$", after, flags=re.M).end()]
+    return toc, re.findall(r"^(\d+) (\S.*?)\s{2,}(\d+)$", toc, flags=re.M)
+
+
+def test_the_pdf_contents_give_the_pages_the_chapters_start_on(pdf_text):
+    pages = pdf_text.split("\f")
+    for number, title, page in pdf_contents(pdf_text)[1]:
+        # the chapter's heading, on a page whose printed number (its last line) is `page`
+        found = [text for text in pages
+                 if re.search(rf"^\s*{number}\s+{re.escape(title[:25])}", text, flags=re.M)
+                 and text.strip().splitlines()[-1].strip() == page]
+        assert found, f"chapter {number} ({title}) does not start on page {page}"

@@ -94,3 +94,13 @@ def test_no_committed_file_names_a_folder_of_the_machine_that_made_it(root):
             found.append(f"{name}: {match[0]}")
     # This file names such a folder on purpose, as an example of what to catch.
     assert [f for f in found if not f.startswith("tests/test_book.py")] == []
+
+
+def test_chapter_code_fits_a_printed_page(root):
+    """No line of a chapter's code over 80 characters: the PDF would wrap it with ↪."""
+    long = []
+    for chapter in (root / "chapters").glob("*.qmd"):
+        for cell in re.findall(r"^```\{python\}\n(.*?)^```", chapter.read_text(), re.S | re.M):
+            long += [f"{chapter.name}: {line}" for line in cell.splitlines()
+                     if len(line) > 80 and not line.startswith("#|")]
+    assert long == []

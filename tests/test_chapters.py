@@ -2,6 +2,7 @@
 the pinned run loads the committed results and reproduces their recorded test metrics."""
 
 import hashlib
+import json
 import operator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from torchvision.models import ResNet50_Weights
 
 from isldl.run import run_chapter
 from isldl.paths import RESULTS
-from isldl.source import source_value
+from isldl.pinned import processor_name
+from isldl.source import MARKS, source_kind, source_text, source_value
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,7 @@ PINNED_TARGETS = [
     ("02-mnist", "logistic_test_accuracy", operator.ge, 0.92),
     ("05-imdb-bag-of-words", "dense_test_accuracy", operator.ge, 0.84),
     ("05-imdb-bag-of-words", "lasso_test_accuracy", operator.ge, 0.86),
+    ("05-imdb-bag-of-words", "continued_test_accuracy", operator.ge, 0.84),
     ("06-imdb-lstm", "long_test_accuracy", operator.ge, 0.85),
     ("07-nyse", "rnn_test_r2", operator.ge, 0.40),
     ("07-nyse", "nonlinear_ar_test_r2", operator.ge, 0.45),
@@ -87,22 +90,62 @@ def test_pinned_fit_meets_its_target(pinned_runs, chapter, metric, compare, targ
     assert compare(value, target), f"{metric} = {value}, target {compare.__name__} {target}"
 
 
+def test_the_claims_of_the_prose_hold_for_the_pinned_fits(pinned_runs):
+    bag_of_words = pinned_runs["05-imdb-bag-of-words"][0]
+    # "twenty more epochs of over-fitting lower it below the 20-epoch fit's"
+    assert bag_of_words["continued_test_accuracy"] < bag_of_words["dense_test_accuracy"]
+    # "LDA trails the logistic regression"
+    mnist = pinned_runs["02-mnist"][0]
+    assert mnist["lda_test_accuracy"] < mnist["logistic_test_accuracy"]
+
+
+# Source values that a chapter reproduces exactly: counts, settings and the data's statistics.
+EXACT = ("params", "epochs", "steps_per_epoch", "n_sequences", "median_length",
+         "share_within_500", "density", "nontrainable")
+
+
+def test_comparison_tables_take_their_source_values_from_the_registry(pinned_runs):
+    """Every source value in every table is source.yaml's, with its digits and the mark of its
+    kind; the counts and settings that the chapters reproduce are equal to ours."""
+    checked = 0
+    for name, (metrics, _) in pinned_runs.items():
+        for row in metrics["comparison_rows"]:
+            if row["key"] is None:
+                assert row["source"] == "—", (name, row)
+                continue
+            kind = source_kind(row["key"])
+            assert row["source"] == source_text(row["key"]) + MARKS[kind], (name, row)
+            if any(part in row["key"] for part in EXACT) and not metrics["not_the_books_results"]:
+                expected = source_value(row["key"])
+                assert row["ours"] == pytest.approx(expected, abs=0.5 * 10 ** -len(
+                    source_text(row["key"]).partition(".")[2])), (name, row)
+            checked += 1
+    assert checked >= 30
+
+
 def test_hitters_fast(run_fast):
     metrics = run_fast("01-hitters")
     assert round(metrics["lm_test_mae"], 4) == source_value("hitters.lm_test_mae")
-    assert abs(metrics["lasso_test_mae"] - source_value("hitters.lasso_test_mae")) < 0.1
+    assert abs(metrics["lasso_test_mae"] - source_value("hitters.lasso_test_mae")) < 0.05
     assert metrics["toy_params"] == source_value("hitters.toy_params")
     # model.matrix(Salary ~ . - 1) has 20 columns: 20 × 50 weights + 50 biases, then 50 + 1.
     assert metrics["nn_params"] == (20 + 1) * 50 + (50 + 1)
-    assert 150 < metrics["nn_test_mae"] < 320  # trained afresh: sane, not exact
+    # The fast run is the pinned fit's budget (600 epochs of 5.5 steps): trained afresh, it
+    # repeats the pin exactly on the processor that made it.
+    pin = json.loads((RESULTS / "01-hitters-nn" / "pin.json").read_text())
+    if pin["processor"] == processor_name():
+        assert metrics["nn_test_mae"] == pin["metrics"]["test_mae"]
+    else:
+        assert metrics["nn_test_mae"] == pytest.approx(pin["metrics"]["test_mae"], rel=0.02)
 
 
 def test_mnist_fast(run_fast):
     metrics = run_fast("02-mnist")
     assert metrics["mlp_params"] == source_value("mnist.mlp_params")
     assert metrics["logistic_params"] == source_value("mnist.logistic_params")
-    assert metrics["mlp_test_accuracy"] >= 0.9
-    assert metrics["logistic_test_accuracy"] >= 0.85
+    # One epoch each (0.952 and 0.904 on the machine that wrote this test).
+    assert metrics["mlp_test_accuracy"] >= 0.94
+    assert metrics["logistic_test_accuracy"] >= 0.89
 
 
 def test_nyse_fast(run_fast):
@@ -110,7 +153,10 @@ def test_nyse_fast(run_fast):
     assert round(metrics["ar_test_r2"], 6) == source_value("nyse.ar_test_r2")
     assert round(metrics["ar_day_test_r2"], 7) == source_value("nyse.ar_day_test_r2")
     assert metrics["n_sequences"] == source_value("nyse.n_sequences")
-    assert metrics["rnn_test_r2"] > 0 and metrics["nonlinear_ar_test_r2"] > 0
+    # Ten epochs each (R² 0.393, 0.282 and 0.461 on the machine that wrote this test).
+    assert metrics["rnn_test_r2"] >= 0.37
+    assert metrics["flattened_test_r2"] >= 0.25
+    assert metrics["nonlinear_ar_test_r2"] >= 0.44
 
 
 def test_imdb_bag_of_words_fast(run_fast):

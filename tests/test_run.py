@@ -93,12 +93,14 @@ def test_an_unclosed_cell_is_named(tmp_path):
         qmd_to_notebook(bad)
 
 
-@pytest.mark.parametrize("cells, found", [("", 0), ("```{python}\n#| tags: [parameters]\nb = 2\n```\n", 2)])
-def test_a_chapter_needs_exactly_one_parameters_cell(tmp_path, cells, found):
-    text = "# A chapter\n\n```{python}\n#| tags: [parameters]\na = 1\n```\n" if found else ""
+PARAMETERS_CELL = "```{python}\n#| tags: [parameters]\na = 1\n```\n"
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_a_chapter_needs_exactly_one_parameters_cell(tmp_path, count):
     path = tmp_path / "c.qmd"
-    path.write_text("# A chapter\n\n" + text + cells)
-    with pytest.raises(ChapterError, match=f"exactly one parameters cell, found {found}"):
+    path.write_text("# A chapter\n\n" + PARAMETERS_CELL * count)
+    with pytest.raises(ChapterError, match=f"exactly one parameters cell, found {count}"):
         parameters_of(qmd_to_notebook(path))
 
 

@@ -141,7 +141,7 @@ def test_bad_arguments_are_named():
 
 def test_summary_counts_parameters():
     assert isldl.n_parameters(models.single_layer_net(10)) == 601
-    assert isldl.summary(models.single_layer_net(20), (1, 20)).total_params == 1101
+    assert isldl.summary(models.single_layer_net(20), (1, 20)).trainable == 1101
 
 
 

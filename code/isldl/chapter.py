@@ -52,6 +52,7 @@ def start_chapter(mode: str) -> bool:
     from . import pinned
 
     pinned.set_mode(mode)
+    _numbers_as_printed()
     _not_results.clear()
     record(mode=mode, not_the_books_results=[])
     if mode == "fast":
@@ -61,6 +62,20 @@ def start_chapter(mode: str) -> bool:
                 "examples), freshly trained and never pinned. It checks that the chapter runs; "
                 "its numbers are not the book's.")
     return mode == "fast"
+
+
+def _numbers_as_printed() -> None:
+    """Numbers in cell outputs as a page should show them: four decimals, and NumPy scalars
+    without their `np.float64(…)` wrapper."""
+    import numpy as np
+    import pandas as pd
+    from IPython import get_ipython
+
+    np.set_printoptions(precision=4, suppress=True, legacy="1.25")
+    pd.set_option("display.precision", 4)
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/plain"].float_precision = "%.4f"
 
 
 def load_or_stand_in(load: Callable, stand_in: Callable):
@@ -74,7 +89,8 @@ def load_or_stand_in(load: Callable, stand_in: Callable):
         pinned.set_mode("fast")
         _not_book_results("stand-in data")
         record(data_error=_without_machine_paths(str(err)))
-        callout("warning", "The data could not be had: random stand-in data, not the book's results",
+        callout("warning",
+                "The data could not be had: random stand-in data, not the book's results",
                 f"{err}\n\nSo that the rest of the book renders, this chapter "
                 "runs on random data of the same shapes, with the fast budgets. Every number "
                 "and figure below is that of noise; none is the book's result.")

@@ -75,9 +75,12 @@ def bibliography(root: Path = BOOK_ROOT) -> dict[str, str]:
                                 flags=re.M | re.S):
         authors = re.search(r"author\s*=\s*\{(.*?)\},?\s*$", body, flags=re.M | re.S)[1]
         year = re.search(r"year\s*=\s*\{(\d{4})\}", body)[1]
-        people = [a.strip() for a in authors.split(" and ")]
-        surname = people[0].split(",")[0].strip("{} ")
-        entries[key] = f"{surname}{' et al.' if len(people) > 1 else ''} {year}"
+        surnames = [a.split(",")[0].strip("{} \n") for a in authors.split(" and ")]
+        if surnames[-1] == "others" or len(surnames) > 2:  # BibTeX's "and others" too
+            who = f"{surnames[0]} et al."
+        else:
+            who = " and ".join(surnames)
+        entries[key] = f"{who} {year}"
     return entries
 
 
@@ -124,6 +127,10 @@ def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
             continue
         if options.get("echo") is False:  # as Quarto shows it: the output alone
             cell.metadata.setdefault("tags", []).append("remove_input")
+        for output in cell.get("outputs", []):  # a callout shown by `isldl.callout`
+            if "text/markdown" in output.get("data", {}):
+                output["data"]["text/markdown"] = plain_markdown(
+                    output["data"]["text/markdown"], labels, citations)
         cell.source = _OPTION_LINE.sub("", cell.source).strip()
         caption = options.get("fig-cap") or options.get("tbl-cap")
         if options.get("tbl-cap"):

@@ -1,8 +1,10 @@
-"""The networks of the lab, each as few lines as Keras needs for it.
+"""The networks that the chapters share or that need a class of their own.
 
-Classifiers return logits: the softmax (or sigmoid) that Keras puts in the last layer lives in
-the loss here (`isldl.train.LOSSES`), which is the numerically stable way to compute it.
-Every builder applies Keras' initial weights (`keras_init`).
+Each chapter writes its other networks as an `nn.Sequential` where its text explains them, as
+the source writes `keras_model_sequential() %>% layer_…`. Classifiers return logits: the
+softmax (or sigmoid) that Keras puts in the last layer lives in the loss here
+(`isldl.train.LOSSES`), which is the numerically stable way to compute it. Every builder
+applies Keras' initial weights (`keras_init`).
 """
 
 from __future__ import annotations
@@ -18,20 +20,6 @@ def single_layer_net(n_inputs: int, hidden: int = 50, dropout: float = 0.4) -> n
     Hitters (50 units, dropout 0.4) and its nonlinear AR model `arnnd` (32 units, 0.5)."""
     return keras_init(nn.Sequential(
         nn.Linear(n_inputs, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1)))
-
-
-def mnist_mlp() -> nn.Sequential:
-    """784 → 256 ReLU (dropout 0.4) → 128 ReLU (dropout 0.3) → 10 classes: `modelnn`."""
-    return keras_init(nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.4),
-        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(128, 10)))
-
-
-def mnist_logistic() -> nn.Sequential:
-    """Multinomial logistic regression: a network with no hidden layer (`modellr`)."""
-    return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))
 
 
 class KerasSimpleRNN(nn.Module):
@@ -65,24 +53,6 @@ class KerasSimpleRNN(nn.Module):
             h = torch.tanh((x[:, t] * input_mask) @ self.kernel
                            + (h * state_mask) @ self.recurrent_kernel + self.bias)
         return h
-
-
-def nyse_rnn(units: int = 12, dropout: float = 0.1,
-             recurrent_dropout: float = 0.1) -> nn.Sequential:
-    """The source's RNN for the NYSE sequences (5 days × 3 series) and a linear output."""
-    return keras_init(nn.Sequential(
-        KerasSimpleRNN(3, units, dropout, recurrent_dropout), nn.Linear(units, 1)))
-
-
-def flattened_ar(lags: int = 5, series: int = 3) -> nn.Sequential:
-    """`layer_flatten` + one linear unit: a linear AR model fitted by gradient descent."""
-    return keras_init(nn.Sequential(nn.Flatten(), nn.Linear(lags * series, 1)))
-
-
-def imdb_dense(n_words: int = 10_000) -> nn.Sequential:
-    """Bag of words → 16 ReLU → 16 ReLU → one logit (the source's document classifier)."""
-    return keras_init(nn.Sequential(
-        nn.Linear(n_words, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
 
 
 class ImdbLSTM(nn.Module):

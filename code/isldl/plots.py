@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
@@ -20,6 +21,10 @@ def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool
         ax.set_ylabel(name)
         if log_loss and name == "loss":
             ax.set_yscale("log")
+            # ticks at 1, 2 and 5 times each power of ten, labelled in full
+            ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(alpha=0.3)
     axes[0, 0].legend(frameon=False)
     axes[-1, 0].set_xlabel("epoch")
@@ -48,9 +53,11 @@ def network_diagram(n_inputs: int = 4, n_hidden: int = 5):
         for (x, y), name in zip(nodes, names):
             ax.scatter(x, y, s=900, color=colour, zorder=2)
             ax.text(x, y, name, ha="center", va="center", fontsize=10, zorder=3)
+    half = max(n_inputs, n_hidden) / 2
     for x, text in zip((0, 1, 2), ("input layer", "hidden layer", "output layer")):
-        ax.text(x, -1.35 * max(n_inputs, n_hidden) / 2, text, ha="center", fontsize=10)
+        ax.text(x, -half - 0.6, text, ha="center", fontsize=10)
     ax.set_xlim(-0.4, 2.4)
+    ax.set_ylim(-half - 0.8, half + 0.3)  # room for the outer nodes and the layer names
     ax.axis("off")
     return fig
 
@@ -59,12 +66,14 @@ def _spread(n: int) -> np.ndarray:
     return np.linspace(-(n - 1) / 2, (n - 1) / 2, n)[::-1]
 
 
-def image_grid(images: np.ndarray, titles, rows: int, cols: int, cmap=None, size: float = 1.3):
-    """Images in a rows × cols grid, each with its title (a class name or label)."""
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.2))
+def image_grid(images, titles, rows: int, cols: int, cmap=None, size: float = 1.3):
+    """Images in a rows × cols grid, each with its title (a class name, a label, a file)."""
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.2),
+                             squeeze=False)
     for ax, image, title in zip(axes.flat, images, titles):
         ax.imshow(image, cmap=cmap)
-        ax.set_title(str(title), fontsize=8)
+        ax.set_title(str(title), fontsize=9)
+    for ax in axes.flat:
         ax.axis("off")
     fig.tight_layout()
     return fig

@@ -78,9 +78,11 @@ class KerasRMSprop(torch.optim.Optimizer):
     Each weight keeps a moving average of its squared gradient, $v \leftarrow \rho v +
     (1 - \rho) g^2$, and steps by $-\eta\, g / \sqrt{v + \epsilon}$. PyTorch's
     `torch.optim.RMSprop` divides by $\sqrt{v} + \epsilon$ instead (and defaults to
-    $\rho = 0.99$, $\epsilon = 10^{-8}$). The two differ where $v$ is tiny, as for the
-    embedding of a rare word, whose $v$ decays in every batch without it: there PyTorch's step is
-    about $\eta / \sqrt{1 - \rho}$ whatever the gradient, Keras' is proportional to it.
+    $\rho = 0.99$, $\epsilon = 10^{-8}$). For gradients larger than about
+    $\sqrt{\epsilon / (1 - \rho)}$ ($10^{-3}$ with Keras' defaults) both step by about
+    $\eta / \sqrt{1 - \rho}$ when $v$ has decayed; they differ for smaller ones, as for the
+    embedding of a rare word: PyTorch's step stays near that size, Keras' shrinks with the
+    gradient.
     """
 
     def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7):

@@ -163,8 +163,10 @@ def test_imdb_bag_of_words_fast(run_fast):
     metrics = run_fast("05-imdb-bag-of-words")
     assert round(metrics["density"], 8) == source_value("imdb.density")
     assert metrics["dense_params"] == source_value("imdb.dense_params")
-    assert metrics["dense_test_accuracy"] >= 0.7
-    assert metrics["lasso_test_accuracy"] >= 0.7
+    # 4,000 reviews, 2 epochs (0.825, 0.839 and 0.828 on the machine that wrote this test)
+    assert metrics["dense_test_accuracy"] >= 0.80
+    assert metrics["continued_test_accuracy"] >= 0.81
+    assert metrics["lasso_test_accuracy"] >= 0.80
 
 
 def test_imdb_lstm_fast(run_fast):
@@ -173,7 +175,8 @@ def test_imdb_lstm_fast(run_fast):
     assert metrics["share_within_500"] == source_value("imdb.share_within_500")
     assert metrics["keras_params"] == source_value("imdb.lstm_params_keras")
     assert metrics["lstm_params"] - metrics["keras_params"] == 4 * 32  # PyTorch's second bias
-    assert metrics["short_test_accuracy"] >= 0.65  # 2 epochs on 5,000 reviews: above chance
+    # 2 epochs on 5,000 reviews (0.741 on the machine that wrote this test)
+    assert metrics["short_test_accuracy"] >= 0.71
 
 
 def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(pinned_runs):

@@ -116,7 +116,11 @@ def test_classification_with_sparse_inputs():
     history = isldl.fit(model, sp.csr_matrix(dense), labels, loss="categorical_crossentropy",
                         metrics=("accuracy",), epochs=40, optimizer=rmsprop(model, lr=1e-2))
     assert history["accuracy"].iloc[-1] > 0.9
-    assert isldl.predict(model, sp.csr_matrix(dense)).shape == (300, 2)
+    sparse_out = isldl.predict(model, sp.csr_matrix(dense))
+    np.testing.assert_allclose(sparse_out, isldl.predict(model, dense), rtol=1e-6)
+    with torch.no_grad():
+        np.testing.assert_allclose(sparse_out, model.cpu()(torch.from_numpy(dense)).numpy(),
+                                   rtol=1e-5, atol=1e-6)
 
 
 def test_progress_bar_is_quiet_when_not_a_terminal(capsys):

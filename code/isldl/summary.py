@@ -1,5 +1,6 @@
 """`summary(model, input_size)`: a network's layers, output shapes and parameter counts, printed
-as Keras' `summary()` prints them in the source, in 78 columns (a PDF page's code width)."""
+as Keras' `summary()` prints them in the source, in Keras' 65 columns (they fit the code width
+of a PDF page and of the HTML book)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-WIDTH = 78
+WIDTH = 65
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Summary:
     non_trainable: int
 
     def __str__(self) -> str:
-        widths = (34, 28, WIDTH - 34 - 28)
+        widths = (28, 22, WIDTH - 28 - 22)
         lines = [_row(("Layer (type)", "Output Shape", "Param #"), widths), "=" * WIDTH]
         lines += [_row((name, shape, f"{count:,}"), widths) for name, shape, count in self.rows]
         lines += ["=" * WIDTH,

@@ -32,3 +32,21 @@ def pinned_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("pinned-runs")
     return {qmd.stem: (run_chapter(qmd, {}, out), out / f"{qmd.stem}.ipynb")
             for qmd in chapters()}
+
+
+@pytest.fixture
+def spy_model():
+    """A factory of one-weight models that call `watch(model, x)` on every batch they see, to
+    observe what `fit` does from inside the network."""
+    from torch import nn
+
+    class Spy(nn.Module):
+        def __init__(self, watch):
+            super().__init__()
+            self.linear, self.watch = nn.Linear(1, 1), watch
+
+        def forward(self, x):
+            self.watch(self, x)
+            return self.linear(x)
+
+    return Spy

@@ -149,22 +149,13 @@ def test_summary_counts_parameters():
 
 
 
-def test_fit_flushes_denormals_on_the_cpu_and_restores_the_setting():
+def test_fit_flushes_denormals_on_the_cpu_and_restores_the_setting(spy_model):
     seen = []
-
-    class Probe(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.linear = nn.Linear(1, 1)
-
-        def forward(self, x):
-            seen.append(isldl.train.flush_denormal_is_on())
-            return self.linear(x)
-
     x = np.ones((8, 1), dtype="float32")
     for before in (False, True):
         torch.set_flush_denormal(before)
-        isldl.fit(Probe(), x, x[:, 0], loss="mse", epochs=1, batch_size=4,
+        model = spy_model(lambda m, x: seen.append(isldl.train.flush_denormal_is_on()))
+        isldl.fit(model, x, x[:, 0], loss="mse", epochs=1, batch_size=4,
                   device=torch.device("cpu"))
         assert seen and all(seen) and isldl.train.flush_denormal_is_on() == before
         seen.clear()

@@ -7,7 +7,7 @@ results (`pinned_fit`), the source's numbers (`source_value`, `comparison_table`
 """
 
 from .chapter import callout, load_or_stand_in, record, start_chapter
-from .pinned import Fit, PinError, current_mode, pinned_fit
+from .pinned import Fit, PinError, pinned_fit
 from .plots import image_grid, network_diagram, plot_history
 from .source import comparison_table, source_value
 from .summary import summary

@@ -33,10 +33,13 @@ def record(**metrics) -> dict:
 
 
 def _plain(value):
-    """NumPy and torch scalars and arrays as plain Python numbers and lists, for JSON."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value.item() if hasattr(value, "item") else value
+    """NumPy and torch values as plain Python numbers and lists, inside lists and dicts too,
+    for JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def callout(kind: str, title: str, text: str) -> None:

@@ -54,10 +54,6 @@ def set_mode(mode: str) -> None:
     _mode = mode
 
 
-def current_mode() -> str:
-    return _mode
-
-
 @dataclass
 class Fit:
     """A trained model with its history and test metrics, trained now or loaded."""
@@ -220,15 +216,16 @@ def read_record(name: str, folder: Path) -> dict:
 
 def verify_files(name: str, folder: Path, record: dict) -> None:
     """Check every pinned file against the SHA-256 that pin.json recorded for it."""
-    for file, expected in record.get("files", {}).items():
+    checksums = record.get("files", {})
+    if set(checksums) != {"model.pt", "history.csv"}:
+        raise PinError(f"{_relative(folder / 'pin.json')} lists no checksums for its files; "
+                       f"{retrain_command(name)}")
+    for file, expected in checksums.items():
         path = folder / file
         if not path.exists() or file_hash(path) != expected:
             what = "is missing" if not path.exists() else "does not match its SHA-256 in pin.json"
             raise PinError(f"{_relative(path)} {what} (truncated or altered?); restore it with "
                            f"`git checkout {_relative(folder)}` or {retrain_command(name)}")
-    if set(record.get("files", {})) != {"model.pt", "history.csv"}:
-        raise PinError(f"{_relative(folder / 'pin.json')} lists no checksums for its files; "
-                       f"{retrain_command(name)}")
 
 
 def _relative(path: Path) -> str:

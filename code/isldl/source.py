@@ -58,19 +58,16 @@ def comparison_table(rows: list[tuple[str, str | None, object]]) -> str:
     it, marked by kind, and ours with as many decimals; a note under the table explains the
     marks. A source key or our value may be None (a dash); our value may be a string."""
     header = f"| Quantity | Source | {results_label()} |"
-    lines, kinds, recorded = [header, "|:--|--:|--:|"], set(), []
+    lines, kinds = [header, "|:--|--:|--:|"], set()
     for label, key, ours in rows:
         theirs = "—"
         if key:
             kinds.add(source_kind(key))
             theirs = source_text(key) + MARKS[source_kind(key)]
         lines.append(f"| {label} | {theirs} | {_format(ours, key)} |")
-        plain = ours.item() if hasattr(ours, "item") else ours
-        recorded.append({"label": label, "key": key, "source": theirs,
-                         "ours": plain if isinstance(plain, (int, float, str)) else None})
+        _comparison_rows.append({"label": label, "key": key, "source": theirs, "ours": ours})
     # The tests check each row against source.yaml (`comparison_rows` of the metrics file).
-    record(comparison_rows=_comparison_rows + recorded)
-    _comparison_rows.extend(recorded)
+    record(comparison_rows=_comparison_rows)
     notes = [NOTES[kind] for kind in KINDS if kind in kinds and kind in NOTES]
     return "\n".join(lines) + ("\n\n" + "; ".join(notes) + "." if notes else "")
 

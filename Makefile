@@ -4,34 +4,52 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book check-book test mutants retrain run-all handouts practice tex clean
+.PHONY: book check-book test mutants retrain run-all handouts practice notebooks lock tex clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(VENV)/.installed-test: pyproject.toml
+# The exact versions CI runs (requirements-lock.txt, `make lock` regenerates it), then the
+# package itself. CPU_TORCH=1: torch and torchvision of the lock in their CPU-only builds, from
+# PyTorch's index, without the CUDA packages (nvidia-*, cuda-*, triton) of PyPI's Linux wheel.
+LOCK := requirements-lock.txt
+CPU_INDEX := https://download.pytorch.org/whl/cpu
+CUDA_ONLY := ^(torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+)==
+define install_locked
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --editable ".[test]"
+	if [ -n "$(CPU_TORCH)" ]; then \
+	  $(PY) -m pip install --quiet --index-url $(CPU_INDEX) \
+	    $$(grep -E '^torch(vision)?==' $(LOCK) | sed -E 's/ *;.*//; s/$$/+cpu/') \
+	  && grep -vE '$(CUDA_ONLY)' $(LOCK) > $(VENV)/lock-cpu.txt \
+	  && $(PY) -m pip install --quiet -r $(VENV)/lock-cpu.txt; \
+	else $(PY) -m pip install --quiet -r $(LOCK); fi
+	$(PY) -m pip install --quiet --no-deps --editable .
+endef
+
+$(VENV)/.installed-test: pyproject.toml $(LOCK)
+	$(install_locked)
 	touch $@
 
 # Quarto: the one on PATH if there is one (>= 1.6.34), else the `quarto-cli` package.
 QUARTO := $(shell command -v quarto || echo $(VENV)/bin/quarto)
 
-$(VENV)/.installed-book: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --editable ".[book]"
+$(VENV)/.installed-book: pyproject.toml $(LOCK)
+	$(install_locked)
 	command -v quarto >/dev/null || $(PY) -m pip install --quiet --editable ".[quarto]"
 	touch $@
 
 ## Install, then render the book (HTML and PDF) with Quarto into _book/; the log goes to
 ## build/render.log. Each format runs every chapter (no freezing: see the README), and a
 ## full render of one format empties _book/, so the PDF is kept aside while the HTML renders.
+## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
+## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
 book: $(VENV)/.installed-book tex
 	mkdir -p build
-	rm -rf _book build/pdf
+	rm -rf _book build/pdf chapters/*.quarto_ipynb
 	set -o pipefail; (QUARTO_PYTHON=$(PY) $(QUARTO) render --to pdf && mkdir build/pdf \
 	  && mv _book/*.pdf build/pdf/ \
 	  && QUARTO_PYTHON=$(PY) $(QUARTO) render --to html && mv build/pdf/*.pdf _book/) \
 	  2>&1 | tee build/render.log
+	$(PY) -m isldl.notebooks downloads
 
 ## Check the rendered book (after `make book`): numbering, references, pages, the log.
 check-book: $(VENV)/.installed-test
@@ -64,14 +82,24 @@ handouts: $(VENV)/.installed-test tex
 practice: $(VENV)/.installed-test
 	$(PY) -m isldl.handouts practice
 
+## The Colab notebooks (notebooks/, committed): one per chapter of _quarto.yml, whose first cell
+## installs the package at the release's tag (pyproject.toml's version), and notebooks/links.json.
+notebooks: $(VENV)/.installed-test
+	$(PY) -m isldl.notebooks colab
+
+## The lock file, from the installed .venv: isldl's requirements and the test and book extras.
+lock: $(VENV)/.installed-test
+	$(PY) -m isldl.lockfile > $(LOCK).new && mv $(LOCK).new $(LOCK)
+
 ## Train every pinned result again at the source's budgets and save it under results/,
 ## timing each chapter; a chapter whose data cannot be had is reported as skipped (exit 0).
 retrain: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --retrain --save benchmarks/chapter_times_retrained.md
 
-## Run every chapter with its pinned results, timing each (see benchmarks/README.md).
+## Run every chapter with its pinned results, two at a time, timing each and the whole book
+## (see benchmarks/README.md).
 run-all: $(VENV)/.installed-test
-	$(PY) benchmarks/chapter_times.py --repeats 3 --save benchmarks/chapter_times_pinned.md
+	$(PY) benchmarks/chapter_times.py --repeats 3 --jobs 2 --save benchmarks/chapter_times_pinned.md
 
 clean:
 	rm -rf _book _handouts build .quarto handouts practice

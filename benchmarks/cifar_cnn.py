@@ -1,6 +1,6 @@
 """Seconds per epoch of the CIFAR-100 CNN: a plain DataLoader loop, the book's loop, Keras.
 
-    python benchmarks/cifar_cnn.py [--steps 40] [--repeats 3] [--keras-python PATH] [--save F]
+    python benchmarks/cifar_cnn.py [--steps 40] [--repeats 5] [--keras-python PATH] [--save F]
 
 Each variant runs in its own subprocess on the same random CIFAR-shaped data (the benchmark
 needs no CIFAR-100), and the repetitions are interleaved so that a busy moment hurts every
@@ -15,6 +15,8 @@ the machine's float32 matrix-multiply speed (measured here) that the book's loop
 - book-bf16: the same with `mixed_precision=True` (bfloat16 autocast, where the CPU has
   bfloat16 units; float32 elsewhere): what the CIFAR chapter uses.
 - keras: the source's model in Keras (TensorFlow), if importable by `--keras-python`.
+- keras-bf16: the same under Keras' `mixed_bfloat16` policy (the softmax kept in float32):
+  Keras at the precision of book-bf16, so that each precision has its like-for-like row.
 """
 
 from __future__ import annotations
@@ -107,20 +109,21 @@ def time_book_bf16(steps: int) -> dict:
     return time_book(steps, mixed_precision=True)
 
 
-def time_keras(steps: int) -> dict:
+def time_keras(steps: int, policy: str = "float32") -> dict:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     from keras import layers
 
+    keras.mixed_precision.set_global_policy(policy)
     images, labels = random_cifar(BATCH * steps)
     x = images / 255.0
     model = keras.Sequential([keras.Input((32, 32, 3))] + [
         layer for filters in (32, 64, 128, 256) for layer in (
             layers.Conv2D(filters, 3, padding="same", activation="relu"), layers.MaxPooling2D())
     ] + [layers.Flatten(), layers.Dropout(0.5), layers.Dense(512, activation="relu"),
-         layers.Dense(100, activation="softmax")])
+         layers.Dense(100), layers.Activation("softmax", dtype="float32")])
     model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop",
                   metrics=["accuracy"])
     model.fit(x[:BATCH * WARM_UP], labels[:BATCH * WARM_UP], batch_size=BATCH, epochs=1,
@@ -133,11 +136,15 @@ def time_keras(steps: int) -> dict:
     return {"step": step, "val_image": (time.perf_counter() - start) / len(labels)}
 
 
-def matmul_gflops() -> float:
-    """The machine's float32 matrix-multiply speed, as a practical peak."""
+def time_keras_bf16(steps: int) -> dict:
+    return time_keras(steps, policy="mixed_bfloat16")
+
+
+def matmul_gflops(dtype: str = "float32") -> float:
+    """The machine's matrix-multiply speed at a precision, as a practical peak."""
     import torch
 
-    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+    a, b = (torch.rand(2048, 2048, dtype=getattr(torch, dtype)) for _ in range(2))
     a @ b
     start = time.perf_counter()
     for _ in range(10):
@@ -161,7 +168,9 @@ def step_gflop() -> float:
 
 
 VARIANTS = {"plain": time_plain, "book": time_book, "book-bf16": time_book_bf16,
-            "keras": time_keras}
+            "keras": time_keras, "keras-bf16": time_keras_bf16}
+PRECISION = {"plain": "float32", "book": "float32", "keras": "float32",
+             "book-bf16": "bfloat16", "keras-bf16": "bfloat16"}
 
 
 def run_variant(name: str, steps: int, python: str) -> dict | None:
@@ -180,7 +189,7 @@ def keras_available(python: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keras-python", default=sys.executable,
                         help="a Python that can import keras and tensorflow")
     parser.add_argument("--save", type=Path, help="also write the table to this file")
@@ -192,7 +201,7 @@ def main() -> None:
 
     pythons = {"plain": sys.executable, "book": sys.executable, "book-bf16": sys.executable}
     if keras_available(args.keras_python):
-        pythons["keras"] = args.keras_python
+        pythons["keras"] = pythons["keras-bf16"] = args.keras_python
     else:
         print(f"keras: not importable by {args.keras_python}; skipped")
     epochs: dict[str, list[float]] = {name: [] for name in pythons}
@@ -205,26 +214,34 @@ def main() -> None:
                 continue
             steps[name].append(result["step"])
             epochs[name].append(STEPS_PER_EPOCH * result["step"] + N_VAL * result["val_image"])
-    gflop, peak = step_gflop(), matmul_gflops()
-    lines = [f"One step = {gflop:.1f} GFLOP; float32 matmul speed here = {peak:.0f} GFLOP/s; "
-             f"{os.cpu_count()} cores; medians of {args.repeats} interleaved runs of "
-             f"{args.steps} steps; {time.strftime('%Y-%m-%d')}.", "",
-             "| loop | ms per step | s per epoch | GFLOP/s in steps | fraction of matmul |",
-             "|:--|--:|--:|--:|--:|"]
+    gflop = step_gflop()
+    peak = {dtype: matmul_gflops(dtype) for dtype in ("float32", "bfloat16")}
+    lines = [f"One step = {gflop:.1f} GFLOP; matmul speed here = {peak['float32']:.0f} GFLOP/s "
+             f"in float32, {peak['bfloat16']:.0f} in bfloat16; {os.cpu_count()} cores; "
+             f"{_processor()}; medians of {args.repeats} interleaved runs of {args.steps} "
+             f"steps; {time.strftime('%Y-%m-%d')}.", "",
+             "| loop | precision | ms per step | s per epoch | GFLOP/s in steps "
+             "| fraction of its matmul |",
+             "|:--|:--|--:|--:|--:|--:|"]
     medians = {}
     for name in pythons:
         if not epochs[name]:
             continue
         step, medians[name] = statistics.median(steps[name]), statistics.median(epochs[name])
-        lines.append(f"| {name} | {1000 * step:.0f} | {medians[name]:.1f} | {gflop / step:.0f} "
-                     f"| {gflop / step / peak:.2f} |")
+        lines.append(f"| {name} | {PRECISION[name]} | {1000 * step:.0f} | {medians[name]:.1f} "
+                     f"| {gflop / step:.0f} | {gflop / step / peak[PRECISION[name]]:.2f} |")
     lines.append("")
-    for book in ("book", "book-bf16"):
-        for other in ("plain", "keras"):
-            if other in medians and book in medians:
-                ratio = medians[other] / medians[book]
-                lines.append(f"- {book} is {ratio:.2f}× as fast as {other}")
+    for book, keras in (("book", "keras"), ("book-bf16", "keras-bf16"), ("book", "plain")):
+        if book in medians and keras in medians:
+            ratio = medians[keras] / medians[book]
+            lines.append(f"- {book} is {ratio:.2f}× as fast as {keras}")
     report(lines, args.save)
+
+
+def _processor() -> str:
+    from isldl.pinned import processor_name
+
+    return processor_name()
 
 
 if __name__ == "__main__":

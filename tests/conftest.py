@@ -34,6 +34,34 @@ def pinned_runs(tmp_path_factory):
             for qmd in chapters()}
 
 
+def results_hashes() -> dict:
+    """SHA-256 of every file under results/ (the pinned fits), to check that a run wrote
+    nothing there."""
+    import hashlib
+
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((ROOT / "results").rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def fast_runs(tmp_path_factory):
+    """`fast_runs(name)`: the metrics of the chapter run in fast mode, run at most once per
+    session (the chapters' tests and the exercises' tests share it). Each run is checked to
+    have written nothing into the pinned results."""
+    from isldl.run import run_chapter
+
+    out, done = tmp_path_factory.mktemp("fast-runs"), {}
+
+    def run(name):
+        if name not in done:
+            before = results_hashes()
+            done[name] = run_chapter(ROOT / "chapters" / f"{name}.qmd", {"mode": "fast"}, out)
+            assert results_hashes() == before, f"{name} wrote into results/ in fast mode"
+        return done[name]
+
+    return run
+
+
 @pytest.fixture
 def spy_model():
     """A factory of one-weight models that call `watch(model, x)` on every batch they see, to

@@ -1,7 +1,6 @@
 """Each chapter, run through `isldl.run`: fast mode trains and checks the metrics that matter;
 the pinned run loads the committed results and reproduces their recorded test metrics."""
 
-import hashlib
 import json
 import operator
 from pathlib import Path
@@ -17,26 +16,16 @@ from isldl.pinned import processor_name
 from isldl.source import MARKS, source_kind, source_text, source_value
 
 
-@pytest.fixture(scope="module")
-def results_snapshot(root):
-    """Hashes of every committed result file, to check that no test run writes there."""
-    def snapshot():
-        return {p: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted((root / "results").rglob("*")) if p.is_file()}
-    return snapshot
-
-
 def run(root, tmp_path, name, **parameters):
     return run_chapter(root / "chapters" / f"{name}.qmd", parameters, tmp_path)
 
 
 @pytest.fixture
-def run_fast(root, tmp_path, results_snapshot):
-    """Run a chapter in fast mode and check that it wrote nothing into the pinned results."""
-    def run_fast(name, **parameters):
-        before = results_snapshot()
-        metrics = run(root, tmp_path, name, mode="fast", **parameters)
-        assert results_snapshot() == before
+def run_fast(fast_runs):
+    """A chapter's fast run (once per session, shared with the exercises' tests; it checks
+    that the run wrote nothing into the pinned results)."""
+    def run_fast(name):
+        metrics = fast_runs(name)
         assert "fast mode" in metrics["not_the_books_results"]
         assert not any(pin["loaded"] for pin in pins(metrics).values())  # trained afresh
         return metrics

@@ -387,9 +387,6 @@ def test_a_failed_resnet_download_is_named(monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(tv_models, "resnet50", offline)
-    from isldl.data import pretrained
-
-    monkeypatch.setattr(pretrained.models, "resnet50", offline)
     with pytest.raises(data.DataError, match="ResNet-50's weights could not be had.*no network"):
         data.load_resnet50()
 

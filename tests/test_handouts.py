@@ -75,8 +75,10 @@ def test_handouts_embed_one_image_per_figure(pdfs):
         if pdf is None:
             continue
         qmd = handouts.BOOK_ROOT / "chapters" / f"{name}.qmd"
+        # a figure of the chapter (fig- label), or a solution's plot (alt text, no number)
         figures = sum(1 for cell in qmd_to_notebook(qmd).cells if cell.cell_type == "code"
-                      and str(cell_options(cell.source).get("label", "")).startswith("fig-"))
+                      and (str(cell_options(cell.source).get("label", "")).startswith("fig-")
+                           or "fig-alt" in cell_options(cell.source)))
         assert embedded_images(pdf) == figures, name
 
 
@@ -108,7 +110,8 @@ def test_practice_notebooks(tmp_path):
         path = handouts.build_practice(qmd, tmp_path)
         practice = nbformat.read(path, as_version=4)
         nbformat.validate(practice)
-        chapter = qmd_to_notebook(qmd)
+        # the solutions replaced by a cell for the reader's own (tests/test_exercises.py)
+        chapter = handouts.without_solutions(qmd_to_notebook(qmd))
         assert all(not c.get("outputs") for c in practice.cells if c.cell_type == "code")
         assert ([c.cell_type for c in practice.cells] == [c.cell_type for c in chapter.cells])
         marked = 0
@@ -124,3 +127,42 @@ def test_practice_notebooks(tmp_path):
                 prose = re.sub(r"\{[#.][^}]*\}|@[\w:-]+", " ", original.source)
                 assert words(prose) <= words(copy.source), qmd.name
         assert marked >= 1, qmd.name
+
+
+def page_texts(path):
+    return pdftotext(path).split("\f")
+
+
+def test_handouts_are_a4_with_captions_beside_their_figures_and_tables(pdfs):
+    for name, (pdf, _) in pdfs.items():
+        if pdf is None:
+            continue
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert "(A4)" in info, name
+        pages_with_images = {int(line.split()[0]) for line in subprocess.run(
+            ["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+            check=True).stdout.splitlines()[2:] if line.split()[2] == "image"}
+        for number, text in enumerate(page_texts(pdf), start=1):
+            lines = [line for line in text.splitlines() if line.strip()]
+            for at, line in enumerate(lines):
+                if re.match(r"\s*Figure \d+\.\d+:", line):
+                    assert number in pages_with_images, (name, line, number)
+                if re.match(r"\s*Table \d+\.\d+:", line):  # above the table, with its rows
+                    assert len(lines) - at >= 4, (name, line, number)
+
+
+def test_handouts_end_with_the_references_they_cite(pdfs):
+    pdf, _ = pdfs["01-hitters"]
+    text = " ".join(pdftotext(pdf).split())
+    references = text.rsplit("References", 1)[1]
+    assert "James, Gareth" in references and "https://doi.org/10.1007/978-1-0716-1418-1" in (
+        references.replace(" ", ""))
+    assert "LeCun" not in references  # cited in other chapters only
+
+
+def test_a_callout_becomes_a_quoted_note_with_every_paragraph():
+    text = ("::: {.callout-note}\n## The weights could not be had\n\nFirst line.\nSecond.\n\n"
+            "Another paragraph.\n:::")
+    quoted = handouts.plain_markdown(text, {}, {})
+    assert quoted.splitlines() == ["> **The weights could not be had**", ">", "> First line.",
+                                   "> Second.", ">", "> Another paragraph."]

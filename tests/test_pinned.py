@@ -1,5 +1,6 @@
 """Pinned results: written only by `retrain`, loaded by `load`, never stale, never corrupt."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -157,3 +158,51 @@ def test_data_hash_sees_values_dtypes_and_sparse_structure():
     assert pinned.data_hash(a) != pinned.data_hash(a.reshape(3, 2))
     s = sp.csr_matrix(a)
     assert pinned.data_hash(s) != pinned.data_hash(sp.csr_matrix(a.T))
+
+
+@dataclasses.dataclass
+class Path_:
+    """A stand-in for an expensive result that is not a network: a dataclass of arrays."""
+
+    lambdas: np.ndarray
+    coefs: np.ndarray
+
+
+def shrinking_path(x, scale=1.0):
+    lambdas = np.logspace(0, -2, 3)
+    return Path_(lambdas, scale * np.outer(lambdas, x[:4, 0]))
+
+
+def result_in(mode, results, **settings):
+    set_mode(mode)
+    return pinned.pinned_result("05-path", shrinking_path, X, results=results, **settings)
+
+
+def test_a_pinned_result_is_saved_by_retrain_and_loaded_the_same(tmp_path):
+    first = result_in("retrain", tmp_path)
+    assert {p.name for p in (tmp_path / "05-path").iterdir()} == {"result.npz", "pin.json"}
+    second = result_in("load", tmp_path)
+    assert isinstance(second, Path_)
+    np.testing.assert_array_equal(second.coefs, first.coefs)
+    np.testing.assert_array_equal(second.lambdas, first.lambdas)
+
+
+def test_a_pinned_result_is_stale_when_its_settings_or_data_change(tmp_path):
+    result_in("retrain", tmp_path)
+    with pytest.raises(PinError, match="stale: its settings changed"):
+        result_in("load", tmp_path, scale=2.0)
+    set_mode("load")
+    with pytest.raises(PinError, match="stale: its data changed"):
+        pinned.pinned_result("05-path", shrinking_path, X + 1, results=tmp_path)
+
+
+def test_a_damaged_pinned_result_is_an_error_that_names_the_fix(tmp_path):
+    result_in("retrain", tmp_path)
+    (tmp_path / "05-path" / "result.npz").write_bytes(b"not an npz")
+    with pytest.raises(PinError, match="result.npz does not match its SHA-256.*retrain"):
+        result_in("load", tmp_path)
+
+
+def test_fast_mode_computes_a_result_and_writes_nothing(tmp_path):
+    result = result_in("fast", tmp_path)
+    assert isinstance(result, Path_) and not (tmp_path / "05-path").exists()

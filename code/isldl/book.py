@@ -26,10 +26,11 @@ _ABSOLUTE_PATH = re.compile(r"""["'](/(?:home|Users|work|tmp|root)/[^"']*|[A-Z]:
 
 
 def book_files(root: Path) -> list[Path]:
-    """The .qmd files that `_quarto.yml` lists, in order (parts included)."""
+    """The .qmd files that `_quarto.yml` lists, in order (parts included), then its
+    appendices."""
     config = yaml.safe_load((root / "_quarto.yml").read_text())
     entries = []
-    for item in config["book"]["chapters"]:
+    for item in config["book"]["chapters"] + config["book"].get("appendices", []):
         if isinstance(item, dict):
             entries += item.get("chapters", [])
             if "part" in item and str(item["part"]).endswith(".qmd"):

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from .data.files import DataError, atomic_write
+from .paths import METRICS_ENV
 
-METRICS_ENV = "ISLDL_METRICS"
 _not_results: list[str] = []  # why this run's numbers are not the book's results, if they are not
 
 
@@ -70,15 +70,77 @@ def start_chapter(mode: str) -> bool:
 def _numbers_as_printed() -> None:
     """Numbers in cell outputs as a page should show them: four decimals, and NumPy scalars
     without their `np.float64(…)` wrapper."""
+    import matplotlib
     import numpy as np
     import pandas as pd
     from IPython import get_ipython
 
     np.set_printoptions(precision=4, suppress=True, legacy="1.25")
     pd.set_option("display.precision", 4)
+    # TrueType fonts in the PDF's figures, not Type 3 bitmaps.
+    matplotlib.rcParams["pdf.fonttype"] = 42
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["text/plain"].float_precision = "%.4f"
+        formatters = shell.display_formatter.formatters
+        formatters["text/plain"].float_precision = "%.4f"
+        # A data frame as a Markdown table: numbers right-aligned in both HTML and PDF, where
+        # pandas' HTML table would reach the PDF with every column left-aligned.
+        formatters["text/markdown"].for_type(pd.DataFrame, markdown_table)
+        formatters["text/html"].for_type(pd.DataFrame, lambda frame: None)
+        formatters["text/markdown"].for_type(pd.Series, lambda s: markdown_table(s.to_frame()))
+
+
+def markdown_table(frame, index: bool = True) -> str:
+    """A data frame as a Markdown table: the index first (its name as its heading) unless
+    `index` is False, numbers right-aligned with at most four decimals, trailing zeros shared
+    by a column dropped."""
+    if index and frame.index.nlevels > 1:  # a column for each level
+        frame, index = frame.reset_index(), False
+    columns = [frame.index.to_series(name=frame.index.name or "")] if index else []
+    columns += [frame[c] for c in frame.columns]
+    header = [_escaped(str(c.name)) for c in columns]
+    cells = [[_escaped(text) for text in _column_text(c)] for c in columns]
+    align = ["--:" if _numeric(c) else ":--" for c in columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in zip(*cells)]
+    return "\n".join(lines)
+
+
+def _numeric(column) -> bool:
+    """Numbers, or text that reads as numbers ("4.0e-16", "1,024"): right-aligned."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return not pd.api.types.is_bool_dtype(column)
+    try:
+        [float(str(v).replace(",", "")) for v in column]
+    except ValueError:
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _column_text(column) -> list[str]:
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.is_float_dtype(column):
+        return [str(v) for v in column]
+    finite = column[np.isfinite(column)].abs()
+    if len(finite) and finite.max() >= 1e6:  # a diverging loss: 5.332e+75, not 76 digits
+        return ["NaN" if np.isnan(v) else f"{v:.4g}" for v in column]
+    text = [f"{v:.4f}" for v in column]
+    numbers = [t for t in text if t != "nan"]
+    # drop the decimals' trailing zeros that every value shares, keeping one decimal
+    for _ in range(3):
+        if not numbers or not all(t.endswith("0") for t in numbers):
+            break
+        numbers = [t[:-1] for t in numbers]
+        text = [t if t == "nan" else t[:-1] for t in text]
+    return ["NaN" if t == "nan" else t for t in text]
 
 
 def load_or_stand_in(load: Callable, stand_in: Callable):
@@ -98,6 +160,17 @@ def load_or_stand_in(load: Callable, stand_in: Callable):
                 "runs on random data of the same shapes, with the fast budgets. Every number "
                 "and figure below is that of noise; none is the book's result.")
         return stand_in(), True
+
+
+def saved_benchmark(name: str) -> tuple[str, str, str]:
+    """The table that `benchmarks/<name>.py` saved, as three pieces of Markdown: the line that
+    says how it was measured, the table itself (for a captioned cell), and the lines under it."""
+    from .paths import BOOK_ROOT
+
+    lines = (BOOK_ROOT / "benchmarks" / f"{name}.md").read_text().splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("|")]
+    return ("\n".join(lines[:rows[0]]).strip(), "\n".join(lines[rows[0]:rows[-1] + 1]),
+            "\n".join(lines[rows[-1] + 1:]).strip())
 
 
 def _without_machine_paths(text: str) -> str:

@@ -7,14 +7,18 @@ A handout is the chapter executed by `isldl.run` with its pinned results, then t
 plain notebook Markdown (Quarto's cross-references numbered, citations written out, figure
 and table captions placed, cell options dropped) and printed by nbconvert's LaTeX route. A
 practice notebook keeps the prose and replaces each code cell marked `#| practice: "…"` with
-that prompt.
+that prompt. The exercises' worked solutions (`::: {.solution}` divs) go to the end of a
+handout, under "Solutions"; a practice notebook keeps the exercises and drops the solutions.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -27,7 +31,7 @@ from .run import ChapterError, cell_options, qmd_to_notebook, run_chapter
 
 _OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
-_CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## (.*)\n)?(.*?)\n:::\s*$", re.S | re.M)
+_CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## ([^\n]*)\n)?(.*?)\n:::\s*$", re.S | re.M)
 
 
 # ------------------------------------------------------------------------ cross-references
@@ -94,8 +98,14 @@ def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str])
         citations.get(k, k) for k in re.findall(r"@([\w:-]+)", m[1])) + ")", text)
     text = REFERENCE.sub(lambda m: labels.get(m[1], m[1]), text)
     text = CITATION.sub(lambda m: citations.get(m[1], m[1]), text)
-    text = _CALLOUT.sub(lambda m: f"> **{m[1] or 'Note'}.** {m[2].strip()}", text)
+    text = _CALLOUT.sub(_quoted_callout, text)
     return _HEADING.sub(lambda m: f"{m[1]} {m[2]}", text)  # {#sec-…} {.unnumbered}
+
+
+def _quoted_callout(match) -> str:
+    """A callout as a block quote: its title in bold, then every paragraph of its text."""
+    lines = [f"**{match[1] or 'Note'}**", "", *match[2].strip().splitlines()]
+    return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
 # ---------------------------------------------------------------------------------- PDFs
@@ -132,18 +142,61 @@ def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
                 output["data"]["text/markdown"] = plain_markdown(
                     output["data"]["text/markdown"], labels, citations)
         cell.source = _OPTION_LINE.sub("", cell.source).strip()
-        caption = options.get("fig-cap") or options.get("tbl-cap")
-        if options.get("tbl-cap"):
-            cells.append(nbformat.v4.new_markdown_cell(
-                f"*{labels[options['label']]}: {plain_markdown(caption, labels, citations)}*"))
         cells.append(cell)
-        if options.get("fig-cap"):
-            cells.append(nbformat.v4.new_markdown_cell(
-                f"*{labels[options['label']]}: {plain_markdown(caption, labels, citations)}*"))
+        caption = options.get("fig-cap") or options.get("tbl-cap")
+        if caption:
+            caption = f"{labels[options['label']]}: {plain_markdown(caption, labels, citations)}"
+            cells.extend(_captioned(cell, caption, figure="fig-cap" in options))
+    cells.append(nbformat.v4.new_markdown_cell(reference_list(_cited_keys(qmd))))
     notebook = nbformat.v4.new_notebook(cells=cells, metadata=executed.metadata)
     notebook.metadata["title"] = title
     notebook.metadata["authors"] = [{"name": "isldl: Deep Learning with ISLR2, in Python"}]
+    # the book's date: the chapter's last change, written as Quarto writes `last-modified`
+    notebook.metadata["date"] = date.fromtimestamp(qmd.stat().st_mtime).isoformat()
     return notebook
+
+
+def _captioned(cell, caption: str, figure: bool) -> list:
+    """Take a figure's image or a table out of the cell's outputs and return it as Markdown
+    with its caption, which LaTeX then keeps on the same page: a figure with its caption
+    below, a table with its caption above and room for all its rows."""
+    kind = "image/png" if figure else "text/markdown"
+    found = [o for o in cell.get("outputs", []) if kind in o.get("data", {})]
+    if not found:
+        return [nbformat.v4.new_markdown_cell(f"*{caption}*")]
+    cell.outputs = [o for o in cell.outputs if o is not found[0]]
+    data = found[0]["data"][kind]
+    if figure:
+        name = f"{cell.get('id', 'figure')}.png"
+        markdown = nbformat.v4.new_markdown_cell(f"![{caption}](attachment:{name})")
+        markdown.attachments = {name: {"image/png": data}}
+        return [markdown]
+    table, _, note = data.partition("\n\n")
+    rows = table.count("\n") + 4
+    return [nbformat.v4.new_markdown_cell(
+        f"\\needspace{{{rows}\\baselineskip}}\n\n: {caption}\n\n{table}"
+        + (f"\n\n{note}" if note else ""))]
+
+
+def _cited_keys(qmd: Path) -> list[str]:
+    known = bibliography()
+    return sorted({m[1] for m in CITATION.finditer(qmd.read_text(encoding="utf-8"))
+                   if m[1] in known})
+
+
+def reference_list(keys: list[str], root: Path = BOOK_ROOT) -> str:
+    """The cited entries of references.bib as a Markdown reference list, formatted by
+    pandoc's citeproc in the book's (Chicago author-date) style."""
+    if not keys:
+        return ""
+    document = "---\nnocite: |\n  " + ", ".join(f"@{k}" for k in keys) + "\n---\n"
+    listing = subprocess.run(
+        ["pandoc", "--citeproc", "--bibliography", str(root / "references.bib"),
+         "--to", "markdown-citations", "--wrap=none"],
+        input=document, capture_output=True, text=True, check=True).stdout
+    # citeproc's entries come as a div of divs; the handout keeps their text
+    entries = [line for line in listing.splitlines() if line and not line.startswith(":::")]
+    return "# References {-}\n\n" + "\n\n".join(entries)
 
 
 def chapter_label(qmd: Path) -> str:
@@ -170,9 +223,11 @@ def print_pdf(executed_path: Path, qmd: Path, out: Path) -> Path:
     from nbconvert import PDFExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    executed = nbformat.read(executed_path, as_version=4)
+    executed = solutions_at_end(nbformat.read(executed_path, as_version=4))
     notebook = handout_notebook(executed, qmd, book_labels(), bibliography())
-    exporter = PDFExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = PDFExporter(exclude_input_prompt=True, exclude_output_prompt=True,
+                           template_file=str(Path(__file__).parent / "templates" /
+                                             "handout.tex.j2"))
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove_input"}),
                                    enabled=True)
     pdf, _ = exporter.from_notebook_node(notebook)
@@ -181,12 +236,105 @@ def print_pdf(executed_path: Path, qmd: Path, out: Path) -> Path:
     return target
 
 
+# ---------------------------------------------------------------------------------- solutions
+
+_SOLUTION_OPEN = re.compile(r"^:{3,}\s*\{\.solution\b[^}]*\}\s*$")
+_DIV_OPEN = re.compile(r"^:{3,}\s*(\{[^}]*\}|[\w-]+)\s*$")
+_DIV_CLOSE = re.compile(r"^:{3,}\s*$")
+_EXERCISE = re.compile(r"^#{2,6}\s+(.*?)\s*(?:\{#(sec-[\w-]+)[^}]*\})?\s*$")
+SOLUTION_PROMPT = "# Your turn: solve the exercise above.\n"
+
+
+@dataclass
+class Solution:
+    """An exercise's worked solution: the cells of its `::: {.solution}` div, and the heading
+    (text and label) of the exercise it solves."""
+
+    heading: str | None
+    label: str | None
+    cells: list = field(default_factory=list)
+
+
+def split_solutions(cells) -> list:
+    """The cells with each worked solution taken out and a `Solution` in its place.
+
+    A solution is a fenced div `::: {.solution}` … `:::`; it may open and close inside
+    Markdown cells and hold code cells between. Markdown cells that hold a fence are split
+    there, so the text before and after it stays where it was."""
+    kept, solution, depth, exercise = [], None, 0, (None, None)
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            (solution.cells if solution is not None else kept).append(cell)
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            if solution is None and _SOLUTION_OPEN.match(line):
+                _add_markdown(kept, lines)
+                lines, solution, depth = [], Solution(*exercise), 1
+                continue
+            if solution is None:
+                heading = _EXERCISE.match(line)
+                exercise = (heading[1], heading[2]) if heading else exercise
+            elif _DIV_CLOSE.match(line):
+                depth -= 1
+                if depth == 0:
+                    _add_markdown(solution.cells, lines)
+                    kept.append(solution)
+                    lines, solution = [], None
+                    continue
+            elif _DIV_OPEN.match(line):
+                depth += 1
+            lines.append(line)
+        _add_markdown(solution.cells if solution is not None else kept, lines)
+    if solution is not None:
+        raise ValueError(f"a ::: {{.solution}} div after {solution.heading!r} is not closed")
+    return kept
+
+
+def _add_markdown(cells: list, lines: list[str]) -> None:
+    text = "\n".join(lines).strip()
+    if text:
+        cells.append(nbformat.v4.new_markdown_cell(text))
+
+
+def solutions_at_end(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with its worked solutions moved to the end, under "Solutions", each under
+    the title of its exercise and a reference to it; where each was, a line that says so."""
+    cells, moved = [], []
+    for item in split_solutions(notebook.cells):
+        if isinstance(item, Solution):
+            moved.append(item)
+            item = nbformat.v4.new_markdown_cell(
+                "*Solution: see Solutions, at the end of this handout.*")
+        cells.append(item)
+    if moved:
+        cells.append(nbformat.v4.new_markdown_cell("## Solutions"))
+    for solution in moved:
+        reference = f" (@{solution.label})" if solution.label else ""
+        cells.append(nbformat.v4.new_markdown_cell(
+            f"### {solution.heading or 'Exercise'}{reference}"))
+        cells.extend(solution.cells)
+    result = nbformat.from_dict(notebook)
+    result.cells = cells
+    return result
+
+
+def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with each worked solution replaced by an empty cell for the reader's."""
+    result = nbformat.from_dict(notebook)
+    result.cells = [nbformat.v4.new_code_cell(SOLUTION_PROMPT, metadata={"tags": ["practice"]})
+                    if isinstance(item, Solution) else item
+                    for item in split_solutions(notebook.cells)]
+    return result
+
+
 # ------------------------------------------------------------------------- practice notebooks
 
 
 def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
-    """The chapter with its prose, no outputs, and each `#| practice` cell replaced by a prompt."""
-    notebook = qmd_to_notebook(qmd)
+    """The chapter with its prose, no outputs, each `#| practice` cell replaced by a prompt,
+    and each exercise's worked solution by an empty cell for the reader's own."""
+    notebook = without_solutions(qmd_to_notebook(qmd))
     labels, citations = book_labels(), bibliography()
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":

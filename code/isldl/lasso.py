@@ -100,15 +100,18 @@ class LogisticLassoPath:
         return np.asarray(x @ self.coefs.T) + self.intercepts
 
 
-def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 25, ratio: float = 1e-3,
+def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 100, ratio: float = 1e-4,
                         progress: bool | None = None) -> LogisticLassoPath:
-    """`glmnet(x, y, family = "binomial", standardize = FALSE)` on a shorter path.
+    """`glmnet(x, y, family = "binomial", standardize = FALSE)`: glmnet's path and stopping rule.
 
     glmnet minimises −(1/n)·log-likelihood + λ·Σ|β_j|, which is scikit-learn's objective with
-    C = 1/(nλ). The path runs from the smallest λ that zeroes every coefficient down to `ratio`
-    of it. liblinear's coordinate descent takes the sparse x as it is; on the IMDb bag of words
-    it fits the whole path several times faster than `saga` with warm starts. It penalises the
-    intercept too, so it is given a large `intercept_scaling`, which makes that penalty negligible.
+    C = 1/(nλ). Its default path has 100 penalties from the smallest λ that zeroes every
+    coefficient down to 10⁻⁴ of it (when there are more rows than columns), and it stops early,
+    as here, once the fraction of the deviance explained passes 0.999 or grows by less than
+    10⁻⁵ of itself from one λ to the next. liblinear's coordinate descent takes the sparse x as
+    it is; on the IMDb bag of words it fits the path several times faster than `saga` with warm
+    starts. It penalises the intercept too, so it is given a large `intercept_scaling`, which
+    makes that penalty negligible.
     """
     from sklearn.linear_model import LogisticRegression
     from tqdm import tqdm
@@ -116,10 +119,20 @@ def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 25, ratio: float = 1e-
     n = x.shape[0]
     lambda_max = np.abs(x.T @ (y - y.mean())).max() / n
     lambdas = lambda_max * np.logspace(0, np.log10(ratio), n_lambda)
-    intercepts, coefs = [], []
+    null_deviance = _deviance(y, np.full(n, y.mean()))
+    intercepts, coefs, explained = [], [], []
     for lam in tqdm(lambdas, desc="lasso path", disable=None if progress is None else not progress):
         model = LogisticRegression(l1_ratio=1.0, solver="liblinear", C=1.0 / (n * lam),
                                    intercept_scaling=100.0, tol=1e-4, max_iter=1000).fit(x, y)
         intercepts.append(model.intercept_[0])
         coefs.append(model.coef_[0])
-    return LogisticLassoPath(lambdas, np.array(intercepts), np.array(coefs))
+        explained.append(1 - _deviance(y, model.predict_proba(x)[:, 1]) / null_deviance)
+        if len(explained) >= 5 and (explained[-1] > 0.999
+                                    or explained[-1] - explained[-2] < 1e-5 * explained[-1]):
+            break  # glmnet's rule (fdev, devmax): the rest of the path would change nothing
+    return LogisticLassoPath(lambdas[:len(coefs)], np.array(intercepts), np.array(coefs))
+
+
+def _deviance(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 1e-15, 1 - 1e-15)
+    return float(-2 * np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))

@@ -11,3 +11,6 @@ BOOK_DATA = BOOK_ROOT / "data"
 BOOK_IMAGES = BOOK_ROOT / "book_images"
 RESULTS = BOOK_ROOT / "results"
 """Pinned results, committed: one folder per expensive fit."""
+
+METRICS_ENV = "ISLDL_METRICS"
+"""The environment variable by which `isldl.run` names the metrics file of the chapter it runs."""

@@ -13,11 +13,18 @@ A pin is stale when its *key* differs: a hash of the model's architecture and in
 the code that trains it (the modules `isldl.train` and those of the model's own layers), the
 settings as passed to `fit`, and the data (a hash of every array). `pin.json` keeps each part's
 hash, so the error says which part changed, and the SHA-256 of each file it pins.
+
+`pinned_result(name, function, *args, **settings)` does the same for an expensive computation
+that is not a network's fit, such as the lasso's path of penalties: its result, a dataclass of
+arrays, is pinned as `result.npz`, and its key hashes the function's module, the settings and
+the data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib
 import inspect
 import json
 import platform
@@ -154,13 +161,58 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
         fit = Fit(model, history, metrics, False, timer.seconds, record)
         if _mode == "retrain":
             _save(results / name, model, history, record)
-    # Another processor may round differently: its metrics can differ in the last digits.
-    same_processor = (fit.recorded["processor"] == processor_name()
-                      and fit.recorded["device"] == str(training.default_device()))
-    chapter.record(**{f"pin:{name}": {
-        "loaded": fit.loaded, "metrics": fit.metrics, "recorded": fit.recorded["metrics"],
-        "same_processor": same_processor, "train_seconds": fit.train_seconds}})
+    _record_pin(name, fit.loaded, fit.metrics, fit.recorded, fit.train_seconds)
     return fit
+
+
+def _record_pin(name: str, loaded: bool, metrics: dict, recorded: dict, seconds: float) -> None:
+    """What became of the pin, for the tests: `pin:<name>` in the chapter's metrics."""
+    # Another processor may round differently: its metrics can differ in the last digits.
+    same_processor = (recorded["processor"] == processor_name()
+                      and recorded["device"] == str(training.default_device()))
+    chapter.record(**{f"pin:{name}": {
+        "loaded": loaded, "metrics": metrics, "recorded": recorded["metrics"],
+        "same_processor": same_processor, "train_seconds": seconds}})
+
+
+def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS, **settings):
+    """`function(*args, **settings)`, an expensive computation whose result is a dataclass of
+    arrays, or its result pinned under `results/<name>/result.npz` (see the module)."""
+    parts = {
+        "code": _sha(inspect.getsource(sys.modules[function.__module__]).encode()),
+        "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
+        "data": data_hash(*args),
+    }
+    folder = results / name
+    if _mode == "load":
+        record = _current_record(name, folder, parts, files=("result.npz",))
+        module, _, kind = record["type"].rpartition(".")
+        try:
+            with np.load(folder / "result.npz") as arrays:
+                result = getattr(importlib.import_module(module), kind)(**arrays)
+        except Exception as err:
+            raise PinError(f"the pinned result {name!r} cannot be read ({err}); restore it "
+                           f"with `git checkout {_relative(folder)}` or "
+                           f"{retrain_command(name)}") from err
+        _record_pin(name, True, {}, record, record["train_seconds"])
+        return result
+    with training.Timer() as timer:
+        result = function(*args, **settings)
+    record = {
+        "name": name, "key": pin_key(parts), "parts": parts, "settings": settings,
+        "type": f"{type(result).__module__}.{type(result).__qualname__}", "metrics": {},
+        "train_seconds": round(timer.seconds, 1), "device": "cpu",
+        "processor": processor_name(), "date": date.today().isoformat(),
+    }
+    if _mode == "retrain":
+        arrays = dataclasses.asdict(result)
+        atomic_write(folder / "result.npz", lambda tmp: np.savez_compressed(tmp, **arrays))
+        record["files"] = {"result.npz": file_hash(folder / "result.npz")}
+        atomic_write(folder / "pin.json", lambda tmp: tmp.write_text(json.dumps(record,
+                                                                                  indent=2)))
+    _record_pin(name, False, {}, {**record, "device": str(training.default_device())},
+                timer.seconds)
+    return result
 
 
 def processor_name() -> str:
@@ -168,6 +220,11 @@ def processor_name() -> str:
     device = training.default_device()
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
+    return cpu_name()
+
+
+def cpu_name() -> str:
+    """The CPU's model name (`/proc/cpuinfo`), else what the platform says."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
@@ -184,12 +241,7 @@ def retrain_command(name: str) -> str:
 
 
 def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> Fit:
-    record = read_record(name, folder)
-    changed = [part for part, value in parts.items() if record.get("parts", {}).get(part) != value]
-    if changed:
-        raise PinError(f"the pinned fit {name!r} is stale: its {', '.join(changed)} changed "
-                       f"since it was trained. Train it again: {retrain_command(name)}")
-    verify_files(name, folder, record)
+    record = _current_record(name, folder, parts, files=("model.pt", "history.csv"))
     try:
         state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
         model.load_state_dict(state)
@@ -199,6 +251,17 @@ def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> F
                        f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from err
     model.to(training.default_device()).eval()
     return Fit(model, history, evaluate(model), True, record["train_seconds"], record)
+
+
+def _current_record(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> dict:
+    """`pin.json` of `name` after checking that its key is today's and its files intact."""
+    record = read_record(name, folder)
+    changed = [part for part, value in parts.items() if record.get("parts", {}).get(part) != value]
+    if changed:
+        raise PinError(f"the pinned fit {name!r} is stale: its {', '.join(changed)} changed "
+                       f"since it was trained. Train it again: {retrain_command(name)}")
+    verify_files(name, folder, record, files)
+    return record
 
 
 def read_record(name: str, folder: Path) -> dict:
@@ -214,10 +277,11 @@ def read_record(name: str, folder: Path) -> dict:
                        f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from None
 
 
-def verify_files(name: str, folder: Path, record: dict) -> None:
+def verify_files(name: str, folder: Path, record: dict,
+                 files: tuple[str, ...] = ("model.pt", "history.csv")) -> None:
     """Check every pinned file against the SHA-256 that pin.json recorded for it."""
     checksums = record.get("files", {})
-    if set(checksums) != {"model.pt", "history.csv"}:
+    if set(checksums) != set(files):
         raise PinError(f"{_relative(folder / 'pin.json')} lists no checksums for its files; "
                        f"{retrain_command(name)}")
     for file, expected in checksums.items():
@@ -238,4 +302,6 @@ def _save(folder: Path, model: nn.Module, history: pd.DataFrame, record: dict) -
     atomic_write(folder / "history.csv", lambda tmp: history.to_csv(tmp, float_format="%.8g"))
     record["files"] = {file: file_hash(folder / file) for file in ("model.pt", "history.csv")}
     # pin.json last: it holds the key, so a fit is only "pinned" once everything is written.
-    atomic_write(folder / "pin.json", lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+    # A setting that is an object (an optimizer) is written as its repr, as the key hashes it.
+    atomic_write(folder / "pin.json",
+                 lambda tmp: tmp.write_text(json.dumps(record, indent=2, default=str)))

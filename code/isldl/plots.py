@@ -71,6 +71,8 @@ def image_grid(images, titles, rows: int, cols: int, cmap=None, size: float = 1.
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.2),
                              squeeze=False)
     for ax, image, title in zip(axes.flat, images, titles):
+        if hasattr(image, "draft"):  # a JPEG photograph: decoded at about the size shown
+            image.draft("RGB", (400, 400))
         ax.imshow(image, cmap=cmap)
         ax.set_title(str(title), fontsize=9)
     for ax in axes.flat:

@@ -23,7 +23,7 @@ import nbformat
 import yaml
 from nbclient.exceptions import CellTimeoutError
 
-from .chapter import METRICS_ENV
+from .paths import METRICS_ENV
 
 _FENCE = re.compile(r"^```\{python\}\s*$")
 _OPTION = re.compile(r"^#\|\s*(\S+?):\s*(.*)$")

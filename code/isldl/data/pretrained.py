@@ -12,7 +12,6 @@ from typing import Callable, NamedTuple
 
 import pandas as pd
 import torch
-from torchvision import models
 
 from .files import DataError, fetch
 
@@ -54,6 +53,8 @@ def load_resnet50() -> Pretrained:
 
     Downloaded into `TORCH_HOME` by torchvision on first use.
     """
+    from torchvision import models  # here: importing torchvision takes seconds
+
     weights = models.ResNet50_Weights.IMAGENET1K_V1
     try:
         with _quietly():
@@ -69,6 +70,8 @@ def load_resnet50() -> Pretrained:
 def load_quantized_mobilenet() -> Pretrained:
     """The int8 MobileNetV2: torchvision's weights when they are cached or can be downloaded,
     otherwise the TorchScript copy of the same network under the data root."""
+    from torchvision import models  # here: importing torchvision takes seconds
+
     weights = models.quantization.MobileNet_V2_QuantizedWeights.IMAGENET1K_QNNPACK_V1
     transforms, categories = weights.transforms(), weights.meta["categories"]
     torch.backends.quantized.engine = "qnnpack"  # the engine these weights were quantized for

@@ -1,0 +1,242 @@
+"""Notebooks for readers: each chapter's executed and practice notebooks, and its Colab notebook.
+
+    python -m isldl.notebooks colab      # notebooks/NN-topic.ipynb (committed) + links.json
+    python -m isldl.notebooks downloads  # _book/notebooks/: executed and practice notebooks
+
+The HTML book offers three links under each chapter's title (`filters/notebook-links.lua`
+reads them from `notebooks/links.json`): the chapter's executed notebook and its practice
+notebook, both written into `_book/notebooks/` by `make book`, and "Open in Colab", which opens
+the committed `notebooks/<chapter>.ipynb` at the release's tag (never `main`, so the notebook,
+the package and the pinned results always belong together).
+
+The executed notebook is the one Quarto itself executed for the HTML page (`keep-ipynb: true`
+leaves it beside the chapter as `<chapter>.quarto_ipynb`): no chapter runs a third time. The
+chapters are read from `_quarto.yml`'s list, so a new chapter gets its notebooks and links
+once `make notebooks` has run (a test fails until it has).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .book import book_files
+from .data.files import atomic_write
+from .handouts import bibliography, book_labels, chapters, plain_markdown, practice_notebook
+from .paths import BOOK_ROOT
+from .run import qmd_to_notebook
+
+_OPTION_LINE = re.compile(r"^#\|.*\n?", re.MULTILINE)
+NOT_THE_BOOKS = "not the book's results"
+"""What a page or notebook says when its numbers come from a fast run or stand-in data."""
+STAND_IN = "random stand-in data"
+"""What `isldl.load_or_stand_in` says when a chapter's data could not be had."""
+
+
+# --------------------------------------------------------------------------------- links
+
+
+def package_version(root: Path = BOOK_ROOT) -> str:
+    """The version in pyproject.toml's [project] table."""
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    project = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, flags=re.MULTILINE | re.DOTALL)[1]
+    return re.search(r'^version\s*=\s*"([^"]+)"', project, flags=re.MULTILINE)[1]
+
+
+def release_tag(root: Path = BOOK_ROOT) -> str:
+    """The git tag of this version's release: `v<version>`."""
+    return f"v{package_version(root)}"
+
+
+def repo_url(root: Path = BOOK_ROOT) -> str:
+    """The repository, as `_quarto.yml`'s `book: repo-url` names it."""
+    config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+    return config["book"]["repo-url"].rstrip("/")
+
+
+def colab_url(qmd: Path, root: Path = BOOK_ROOT) -> str:
+    """Colab's address of the chapter's committed notebook at the release's tag."""
+    owner_name = re.match(r"https://github\.com/([^/]+/[^/]+)$", repo_url(root))[1]
+    return (f"https://colab.research.google.com/github/{owner_name}/blob/"
+            f"{release_tag(root)}/notebooks/{qmd.stem}.ipynb")
+
+
+def downloads(qmd: Path) -> dict[str, str]:
+    """The chapter's two downloads, as paths inside the rendered book (_book/)."""
+    return {"executed": f"notebooks/{qmd.stem}-executed.ipynb",
+            "practice": f"notebooks/{qmd.stem}-practice.ipynb"}
+
+
+def links(root: Path = BOOK_ROOT) -> dict:
+    """What `notebooks/links.json` holds: the version, its tag, and each chapter's links."""
+    return {"version": package_version(root), "tag": release_tag(root),
+            "chapters": {qmd.stem: {**downloads(qmd), "colab": colab_url(qmd, root)}
+                         for qmd in chapters(root)}}
+
+
+# ------------------------------------------------------------------------------ notebooks
+
+
+def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
+    """Markdown as plain notebook Markdown (references numbered as in the book, citations
+    written out), code without Quarto's `#|` options, deterministic cell ids; in place."""
+    labels, citations = book_labels(root), bibliography(root)
+    kept = []
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, labels, citations)
+        elif cell.cell_type == "code":
+            cell.source = _OPTION_LINE.sub("", cell.source).strip()
+        kept.append(cell)
+    notebook.cells = kept
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index}"
+    return notebook
+
+
+def colab_setup(root: Path = BOOK_ROOT) -> str:
+    """The first code cell of a Colab notebook: the repository at the release's tag (its
+    package, pinned results and small data sets), installed with its dependencies."""
+    tag, url = release_tag(root), repo_url(root)
+    return f'''\
+# Colab set-up: the book's repository at release {tag} (the isldl package, the pinned
+# results and the small data sets), and the package's dependencies. The large data sets are
+# downloaded from their official sources when a chapter first loads them.
+import os
+import subprocess
+import sys
+
+BOOK = os.path.expanduser("~/isldl-{tag}")
+if not os.path.isdir(BOOK):
+    subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{tag}",
+                    "{url}", BOOK], check=True)
+    # the same as: pip install "isldl @ git+{url}@{tag}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", BOOK], check=True)
+sys.path.insert(0, os.path.join(BOOK, "code"))  # isldl from the clone, beside its results
+os.chdir(os.path.join(BOOK, "chapters"))  # each chapter runs in its folder, as in the book'''
+
+
+def colab_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
+    """The chapter as a Colab notebook: its title, a set-up cell, then the chapter."""
+    notebook = qmd_to_notebook(qmd)
+    title, rest = notebook.cells[0], notebook.cells[1:]
+    intro = nbformat.v4.new_markdown_cell(
+        f"This notebook is a chapter of *Deep Learning with ISLR2, in Python* ({repo_url(root)}),"
+        f" release {release_tag(root)}. Run the set-up cell first; a GPU is used when the "
+        "runtime has one, but every model of the book also trains on a CPU. The parameter "
+        "`mode` below is `\"load\"`: the expensive fits are loaded from the pinned results "
+        "(`\"fast\"` trains small versions, `\"retrain\"` the full ones).")
+    notebook.cells = [title, intro, nbformat.v4.new_code_cell(colab_setup(root)), *rest]
+    reader_cells(notebook, root)
+    notebook.metadata = {
+        "colab": {"name": f"{qmd.stem}.ipynb", "provenance": []},
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(notebook)
+    return notebook
+
+
+def colab_files(root: Path = BOOK_ROOT) -> dict[str, str]:
+    """{path under notebooks/: text} of everything `make notebooks` writes."""
+    files = {f"{qmd.stem}.ipynb": nbformat.writes(colab_notebook(qmd, root)) + "\n"
+             for qmd in chapters(root)}
+    files["links.json"] = json.dumps(links(root), indent=2) + "\n"
+    return files
+
+
+def write_colab(root: Path = BOOK_ROOT) -> list[Path]:
+    """Write notebooks/ afresh: one notebook per chapter and links.json; remove the
+    notebook of a chapter that is no longer listed."""
+    out = root / "notebooks"
+    out.mkdir(exist_ok=True)
+    files = colab_files(root)
+    for stale in {p.name for p in out.glob("*.ipynb")} - set(files):
+        (out / stale).unlink()
+    written = []
+    for name, text in files.items():
+        atomic_write(out / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        written.append(out / name)
+    return written
+
+
+def executed_notebook(kept: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode | None:
+    """The notebook Quarto executed for a chapter's page, made readable like the others,
+    without the machine's kernel path; None for a chapter whose data could not be had (it ran
+    on stand-in data: there is no notebook of the book's to offer). One from a fast render is
+    refused: it would reach the published book."""
+    notebook = nbformat.read(kept, as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in notebook.cells])
+    if STAND_IN in outputs:
+        return None
+    if NOT_THE_BOOKS in outputs:
+        raise ValueError(f"{kept.name} says its numbers are {NOT_THE_BOOKS}: render the book "
+                         "in its default mode (make book)")
+    reader_cells(notebook, root)
+    notebook.metadata.get("kernelspec", {}).pop("path", None)
+    return notebook
+
+
+def practice_download(qmd: Path) -> nbformat.NotebookNode:
+    """The practice notebook of `make practice`, with deterministic cell ids."""
+    notebook = practice_notebook(qmd)
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index}"
+    return notebook
+
+
+def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path]:
+    """_book/notebooks/: each chapter's executed notebook (from the `.quarto_ipynb` that the
+    HTML render kept, which is then removed, as are those of the other pages) and its practice
+    notebook."""
+    out = out or root / "_book" / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    missing = [qmd for qmd in chapters(root) if not qmd.with_suffix(".quarto_ipynb").exists()]
+    if missing:
+        raise FileNotFoundError(
+            "no executed notebook kept for " + ", ".join(q.name for q in missing) +
+            ": render the HTML book first (quarto render --to html, with keep-ipynb: true)")
+    written = []
+    for qmd in chapters(root):
+        kept = qmd.with_suffix(".quarto_ipynb")
+        names = downloads(qmd)
+        for kind, notebook in (("executed", executed_notebook(kept, root)),
+                               ("practice", practice_download(qmd))):
+            if notebook is None:
+                print(f"skipped {qmd.stem}'s executed notebook: its data cannot be had here",
+                      file=sys.stderr)
+                continue
+            target = out / Path(names[kind]).name
+            nbformat.validate(notebook)
+            atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))
+            written.append(target)
+    for page in book_files(root):  # the chapters' and the other pages' (errata, appendices)
+        page.with_suffix(".quarto_ipynb").unlink(missing_ok=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m isldl.notebooks",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("kind", choices=["colab", "downloads"])
+    args = parser.parse_args(argv)
+    try:
+        paths = write_colab() if args.kind == "colab" else write_downloads()
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path.relative_to(BOOK_ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""What the book offers its readers beyond the chapters: notebooks (executed, practice, Colab),
+licences and citation, errata, session information, the lock file and the dark theme."""
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+from isldl import errata, lockfile, notebooks, session
+from isldl.book import book_files, labels_in
+from isldl.chapter import markdown_table
+from isldl.handouts import chapters
+from isldl.run import qmd_to_notebook
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+
+def quarto_config(root):
+    return yaml.safe_load((root / "_quarto.yml").read_text())
+
+
+def pyproject_version(root):
+    text = (root / "pyproject.toml").read_text()
+    return re.search(r'^version = "([^"]+)"', text, re.MULTILINE)[1]
+
+
+# ------------------------------------------------------------------------------ notebooks
+
+
+def test_the_committed_colab_notebooks_are_what_the_generator_writes_now(root):
+    """`make notebooks` after any change to a chapter, _quarto.yml or the version."""
+    expected = notebooks.colab_files(root)
+    committed = {p.name: p.read_text(encoding="utf-8")
+                 for p in (root / "notebooks").iterdir() if p.is_file()}
+    stale = sorted(name for name in expected if committed.get(name) != expected[name])
+    extra = sorted(set(committed) - set(expected))
+    assert (stale, extra) == ([], []), "run `make notebooks`"
+
+
+def test_each_chapter_has_a_colab_notebook_that_installs_the_release(root):
+    tag = f"v{pyproject_version(root)}"
+    listed = [qmd.stem for qmd in chapters(root)]
+    links = json.loads((root / "notebooks" / "links.json").read_text())
+    assert list(links["chapters"]) == listed and links["tag"] == tag
+    for stem in listed:
+        notebook = nbformat.read(root / "notebooks" / f"{stem}.ipynb", as_version=4)
+        nbformat.validate(notebook)
+        first_code = next(c for c in notebook.cells if c.cell_type == "code")
+        assert f'"--branch", "{tag}"' in first_code.source
+        assert notebooks.repo_url(root) in first_code.source
+        assert "pip" in first_code.source and "install" in first_code.source
+        assert not any(c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+        assert not any(line.startswith("#|") for c in notebook.cells
+                       for line in c.source.splitlines())
+
+
+def test_every_link_points_at_a_file_the_build_or_the_repository_holds(root, tmp_path):
+    """Executed and practice notebooks: exactly the files `write_downloads` writes into
+    _book/notebooks/; Colab: the committed notebook at the release's tag, never a branch."""
+    tag = f"v{pyproject_version(root)}"
+    owner_name = re.match(r"https://github\.com/(.+)$", quarto_config(root)["book"]["repo-url"])[1]
+    links = notebooks.links(root)
+    assert links == json.loads((root / "notebooks" / "links.json").read_text())
+    # The build: kept notebooks as Quarto leaves them, then `make book`'s step.
+    book = copy_book(root, tmp_path)
+    for qmd in chapters(book):
+        nbformat.write(qmd_to_notebook(qmd), qmd.with_suffix(".quarto_ipynb"))
+    written = notebooks.write_downloads(book)
+    assert {p.relative_to(book / "_book").as_posix() for p in written} == {
+        target for entry in links["chapters"].values()
+        for kind, target in entry.items() if kind != "colab"}
+    assert not list(book.rglob("*.quarto_ipynb"))
+    for stem, entry in links["chapters"].items():
+        assert entry["colab"] == (f"https://colab.research.google.com/github/{owner_name}/"
+                                  f"blob/{tag}/notebooks/{stem}.ipynb")
+        assert (root / "notebooks" / f"{stem}.ipynb").is_file()
+        assert "/main/" not in entry["colab"] and "/master/" not in entry["colab"]
+
+
+def test_a_new_chapter_gets_its_notebooks_from_the_chapter_list(root, tmp_path):
+    book = copy_book(root, tmp_path)
+    new = book / "chapters" / "99-new.qmd"
+    new.write_text("# A new chapter {#sec-new}\n\nText.\n\n```{python}\n#| label: parameters\n"
+                   "#| tags: [parameters]\nmode = \"load\"\n```\n")
+    config = (book / "_quarto.yml").read_text()
+    (book / "_quarto.yml").write_text(config.replace(
+        "    - references.qmd\n", "    - chapters/99-new.qmd\n    - references.qmd\n", 1))
+    assert "99-new" in notebooks.links(book)["chapters"]
+    notebooks.write_colab(book)
+    assert (book / "notebooks" / "99-new.ipynb").is_file()
+
+
+def test_a_notebook_from_a_fast_render_is_not_offered(root, tmp_path):
+    kept = tmp_path / "01-hitters.quarto_ipynb"
+    notebook = qmd_to_notebook(root / "chapters" / "01-hitters.qmd")
+    notebook.cells[2].outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/markdown": "Fast run: these are not the book's results"})]
+    nbformat.write(notebook, kept)
+    with pytest.raises(ValueError, match="not the book's results"):
+        notebooks.executed_notebook(kept, root)
+
+
+def test_the_html_book_keeps_its_notebooks_and_links_them_under_each_title(root):
+    config = quarto_config(root)
+    assert config["format"]["html"]["keep-ipynb"] is True
+    assert "keep-ipynb" not in config["format"]["pdf"]
+    assert "filters/notebook-links.lua" in config["filters"]
+    assert config["filters"].index("filters/notebook-links.lua") < config["filters"].index("quarto")
+    lua = (root / "filters" / "notebook-links.lua").read_text()
+    assert 'quarto.doc.is_format("html")' in lua and "links.json" in lua
+    assert "data-noresolveinput" in lua  # else Quarto warns about the .ipynb links
+    makefile = (root / "Makefile").read_text()
+    book_recipe = makefile.split("\nbook:", 1)[1].split("\n\n", 1)[0]
+    assert "render --to html" in book_recipe
+    assert book_recipe.index("render --to html") < book_recipe.index("isldl.notebooks downloads")
+    assert "make book" in (root / ".github" / "workflows" / "publish.yml").read_text()
+
+
+def copy_book(root: Path, to: Path) -> Path:
+    """The book's sources, without the results or the rendered book."""
+    for name in ("_quarto.yml", "pyproject.toml", "references.bib", "index.qmd",
+                 "references.qmd", "errata.qmd"):
+        shutil.copy(root / name, to / name)
+    shutil.copytree(root / "chapters", to / "chapters",
+                    ignore=shutil.ignore_patterns("*.quarto_ipynb"))
+    shutil.copytree(root / "appendices", to / "appendices",
+                    ignore=shutil.ignore_patterns("*.quarto_ipynb"))
+    return to
+
+
+# ------------------------------------------------------------------ licences and citation
+
+
+def test_the_licences_are_stated_in_license_readme_and_the_book(root):
+    licence = (root / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC BY-NC-SA 4.0" in licence
+    assert "Permission is hereby granted, free of charge" in licence
+    assert 'license = { text = "MIT" }' in (root / "pyproject.toml").read_text()
+    readme = (root / "README.md").read_text()
+    assert "MIT" in readme and "CC BY-NC-SA 4.0" in readme
+    footer = quarto_config(root)["book"]["page-footer"]["center"]
+    assert "CC BY-NC-SA 4.0" in footer and "MIT" in footer
+    preface = (root / "index.qmd").read_text()
+    assert "CC BY-NC-SA 4.0" in preface and "MIT" in preface
+    assert "::: {#book-citation}" in preface
+
+
+def test_citation_cff_is_valid_and_matches_the_package_and_the_book(root):
+    cff = yaml.safe_load((root / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("cff-version", "message", "title", "authors"):  # CFF 1.2.0's required keys
+        assert cff.get(key), key
+    assert all(a.get("name") or a.get("family-names") for a in cff["authors"])
+    assert str(cff["version"]) == pyproject_version(root)
+    dt.date.fromisoformat(str(cff["date-released"]))
+    assert set(cff["license"]) == {"MIT", "CC-BY-NC-SA-4.0"}
+    config = quarto_config(root)
+    assert cff["repository-code"] == config["book"]["repo-url"]
+    citation = config["citation"]
+    assert citation["title"] == cff["title"] == config["book"]["title"]
+    assert str(citation["version"]) == str(cff["version"])
+    assert citation["url"] == cff["url"]
+    assert citation["author"] == cff["authors"][0]["name"] == config["book"]["author"]
+    assert "filters/citation.lua" in config["filters"]
+
+
+# --------------------------------------------------------------------------------- errata
+
+
+def test_the_errata_page_is_in_the_book_and_reads_errata_yml(root):
+    appendices = quarto_config(root)["book"]["appendices"]
+    assert "errata.qmd" in appendices
+    page = (root / "errata.qmd").read_text()
+    assert "issues/new?template=erratum.yml" in page
+    assert (root / ".github" / "ISSUE_TEMPLATE" / "erratum.yml").is_file()
+    entries = errata.read_errata(root / "errata.yml")
+    assert entries
+    labels = set().union(*(labels_in(p.read_text()) for p in book_files(root)))
+    for entry in entries:
+        assert entry["where"] == "book" or entry["where"] in labels, entry["where"]
+    table = errata.errata_table(entries)
+    assert table.splitlines()[0] == "| Where | Kind | What | Status |"
+    assert len(table.splitlines()) == len(entries) + 2
+
+
+def test_an_erratum_without_a_field_or_with_an_unknown_kind_is_refused(tmp_path):
+    path = tmp_path / "errata.yml"
+    path.write_text("- {where: book, kind: difference, what: x}\n")
+    with pytest.raises(ValueError, match="entry 1 lacks status"):
+        errata.read_errata(path)
+    path.write_text("- {where: book, kind: typo, what: x, status: open}\n")
+    with pytest.raises(ValueError, match="kind 'typo'"):
+        errata.read_errata(path)
+
+
+# ------------------------------------------------------------------------ session information
+
+
+def test_the_session_appendix_is_listed_and_uses_the_module(root):
+    assert "appendices/session-info.qmd" in quarto_config(root)["book"]["appendices"]
+    page = (root / "appendices" / "session-info.qmd").read_text()
+    assert "session.environment_table()" in page and "session.pinned_table()" in page
+    assert "<table" not in page
+
+
+def test_the_environment_lists_every_version_and_the_machine():
+    info = session.environment(today=dt.date(2026, 1, 2))
+    for name in ("Python", "torch", "torchvision", "numpy", "pandas", "scikit-learn",
+                 "matplotlib", "Quarto", "CPU", "GPU"):
+        assert info[name], name
+    assert info["Rendered on"] == "2026-01-02"
+    assert re.match(r"\d+\.\d+", info["torch"]) and re.match(r"\d+\.\d+", info["numpy"])
+
+
+def test_quartos_version_comes_from_quarto_or_says_there_was_none(tmp_path):
+    assert session.quarto_version({"QUARTO_VERSION": "9.9.9"}) == "9.9.9"
+    assert session.quarto_version({}) == session.NOT_QUARTO
+    (tmp_path / "version").write_text("1.7.34\n")
+    assert session.quarto_version({"QUARTO_DOCUMENT_PATH": "/x",
+                                   "QUARTO_SHARE_PATH": str(tmp_path)}) == "1.7.34"
+
+
+def test_pinned_results_are_read_from_every_pin(tmp_path, root):
+    for name, metrics in (("02-b", {"test_accuracy": 0.98174}), ("01-a", {"test_mae": 259.9})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pin.json").write_text(json.dumps({
+            "name": name, "date": "2026-11-27", "processor": "AMD EPYC", "device": "cpu",
+            "torch": "2.14.1", "train_seconds": 13.94, "metrics": metrics}))
+    rows = session.pinned_results(tmp_path)
+    assert [r["Fit"] for r in rows] == ["01-a", "02-b"]
+    assert rows[0]["Test metric"] == "mae 259.90"
+    assert rows[1]["Test metric"] == "accuracy 0.9817"
+    assert rows[0]["Training (s)"] == "13.9" and rows[0]["Trained on"] == "2026-11-27"
+    assert rows[0]["Processor"] == "AMD EPYC" and rows[0]["torch"] == "2.14.1"
+    table = session.pinned_table(tmp_path)
+    assert table.splitlines()[1] == "|:--|:--|:--|:--|--:|:--|"
+    assert len(session.pinned_results(root / "results")) == len(
+        list((root / "results").glob("*/pin.json")))
+
+
+def test_a_markdown_table_escapes_pipes():
+    frame = pd.DataFrame({"a": ["x|y"]})
+    assert markdown_table(frame, index=False) == "| a |\n|:--|\n| x\\|y |"
+
+
+# ------------------------------------------------------------------------------ the lock file
+
+
+def lock_pins(root):
+    pins = {}
+    for line in (root / "requirements-lock.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            (spec,) = requirement.specifier
+            assert spec.operator == "==", line
+            pins[canonicalize_name(requirement.name)] = Version(spec.version)
+    return pins
+
+
+def test_the_lock_pins_every_direct_dependency_within_its_range(root):
+    pytest.importorskip("tomllib")  # Python 3.11+
+    pins = lock_pins(root)
+    declared = lockfile.declared(root / "pyproject.toml", extras=("test", "book"))
+    assert len(declared) >= 20 and "torch" in pins and "torchvision" in pins
+    for requirement in declared:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements-lock.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (str(requirement),
+                                                                              pins[name])
+
+
+def test_make_installs_the_lock_then_the_package_without_dependencies(root):
+    makefile = (root / "Makefile").read_text()
+    recipe = makefile.split("define install_locked", 1)[1].split("endef", 1)[0]
+    assert "-r $(LOCK)" in recipe and "--no-deps --editable ." in recipe
+    assert "LOCK := requirements-lock.txt" in makefile
+    assert "requirements-lock.txt" in (root / "README.md").read_text()
+
+
+# ------------------------------------------------------------------------------ dark theme
+
+
+def test_the_html_book_has_a_light_and_a_dark_theme(root):
+    html = quarto_config(root)["format"]["html"]
+    assert set(html["theme"]) == {"light", "dark"}
+    # One of Quarto's adaptive styles (a light and a dark variant). The form
+    # {light: github-light, dark: github-dark} links no highlighting stylesheet in Quarto
+    # 1.7.34, and the colour-scheme toggle's script then stops on the missing element.
+    assert html["highlight-style"] in ("a11y", "arrow", "atom-one", "ayu", "breeze", "github",
+                                       "gruvbox", "monochrome")
+    assert (root / html["css"]).is_file()

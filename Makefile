@@ -96,10 +96,10 @@ lock: $(VENV)/.installed-test
 retrain: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --retrain --save benchmarks/chapter_times_retrained.md
 
-## Run every chapter with its pinned results, two at a time, timing each and the whole book
+## Run every chapter with its pinned results, one at a time, timing each and the whole book
 ## (see benchmarks/README.md).
 run-all: $(VENV)/.installed-test
-	$(PY) benchmarks/chapter_times.py --repeats 3 --jobs 2 --save benchmarks/chapter_times_pinned.md
+	$(PY) benchmarks/chapter_times.py --repeats 3 --save benchmarks/chapter_times_pinned.md
 
 clean:
 	rm -rf _book _handouts build .quarto handouts practice

@@ -214,11 +214,13 @@ def main() -> None:
                 continue
             steps[name].append(result["step"])
             epochs[name].append(STEPS_PER_EPOCH * result["step"] + N_VAL * result["val_image"])
+    from isldl.pinned import processor_name
+
     gflop = step_gflop()
     peak = {dtype: matmul_gflops(dtype) for dtype in ("float32", "bfloat16")}
     lines = [f"One step = {gflop:.1f} GFLOP; matmul speed here = {peak['float32']:.0f} GFLOP/s "
              f"in float32, {peak['bfloat16']:.0f} in bfloat16; {os.cpu_count()} cores; "
-             f"{_processor()}; medians of {args.repeats} interleaved runs of {args.steps} "
+             f"{processor_name()}; medians of {args.repeats} interleaved runs of {args.steps} "
              f"steps; {time.strftime('%Y-%m-%d')}.", "",
              "| loop | precision | ms per step | s per epoch | GFLOP/s in steps "
              "| fraction of its matmul |",
@@ -237,11 +239,6 @@ def main() -> None:
             lines.append(f"- {book} is {ratio:.2f}× as fast as {keras}")
     report(lines, args.save)
 
-
-def _processor() -> str:
-    from isldl.pinned import processor_name
-
-    return processor_name()
 
 
 if __name__ == "__main__":

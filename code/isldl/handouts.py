@@ -29,7 +29,7 @@ from .data.files import atomic_write
 from .paths import BOOK_ROOT
 from .run import ChapterError, cell_options, qmd_to_notebook, run_chapter
 
-_OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
+OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
 _CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## ([^\n]*)\n)?(.*?)\n:::\s*$", re.S | re.M)
 
@@ -141,7 +141,7 @@ def handout_notebook(executed: nbformat.NotebookNode, qmd: Path,
             if "text/markdown" in output.get("data", {}):
                 output["data"]["text/markdown"] = plain_markdown(
                     output["data"]["text/markdown"], labels, citations)
-        cell.source = _OPTION_LINE.sub("", cell.source).strip()
+        cell.source = OPTION_LINE.sub("", cell.source).strip()
         cells.append(cell)
         caption = options.get("fig-cap") or options.get("tbl-cap")
         if caption:
@@ -341,7 +341,7 @@ def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
             cell.source = plain_markdown(cell.source, labels, citations)
             continue
         prompt = cell_options(cell.source).get("practice")
-        cell.source = _OPTION_LINE.sub("", cell.source).strip()
+        cell.source = OPTION_LINE.sub("", cell.source).strip()
         if prompt:
             notebook.cells[index] = nbformat.v4.new_code_cell(
                 f"# Your turn: {prompt}\n", metadata={"tags": ["practice"]})

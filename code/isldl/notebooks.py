@@ -28,11 +28,11 @@ import yaml
 
 from .book import book_files
 from .data.files import atomic_write
-from .handouts import bibliography, book_labels, chapters, plain_markdown, practice_notebook
+from .handouts import (OPTION_LINE, bibliography, book_labels, chapters, plain_markdown,
+                       practice_notebook)
 from .paths import BOOK_ROOT
 from .run import qmd_to_notebook
 
-_OPTION_LINE = re.compile(r"^#\|.*\n?", re.MULTILINE)
 NOT_THE_BOOKS = "not the book's results"
 """What a page or notebook says when its numbers come from a fast run or stand-in data."""
 STAND_IN = "random stand-in data"
@@ -94,7 +94,7 @@ def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
         if cell.cell_type == "markdown":
             cell.source = plain_markdown(cell.source, labels, citations)
         elif cell.cell_type == "code":
-            cell.source = _OPTION_LINE.sub("", cell.source).strip()
+            cell.source = OPTION_LINE.sub("", cell.source).strip()
         kept.append(cell)
     notebook.cells = kept
     for index, cell in enumerate(notebook.cells):

@@ -201,8 +201,9 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
     record = {
         "name": name, "key": pin_key(parts), "parts": parts, "settings": settings,
         "type": f"{type(result).__module__}.{type(result).__qualname__}", "metrics": {},
-        "train_seconds": round(timer.seconds, 1), "device": "cpu",
-        "processor": processor_name(), "date": date.today().isoformat(),
+        "train_seconds": round(timer.seconds, 1), "device": str(training.default_device()),
+        "processor": processor_name(), "torch": torch.__version__,
+        "date": date.today().isoformat(),
     }
     if _mode == "retrain":
         arrays = dataclasses.asdict(result)
@@ -210,8 +211,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
         record["files"] = {"result.npz": file_hash(folder / "result.npz")}
         atomic_write(folder / "pin.json", lambda tmp: tmp.write_text(json.dumps(record,
                                                                                   indent=2)))
-    _record_pin(name, False, {}, {**record, "device": str(training.default_device())},
-                timer.seconds)
+    _record_pin(name, False, {}, record, timer.seconds)
     return result
 
 

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book check-book test mutants retrain run-all handouts practice notebooks lock tex clean
+.PHONY: book check-book test mutants retrain update run-all handouts practice notebooks lock tex clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -94,12 +94,17 @@ lock: $(VENV)/.installed-test
 ## Train every pinned result again at the source's budgets and save it under results/,
 ## timing each chapter; a chapter whose data cannot be had is reported as skipped (exit 0).
 retrain: $(VENV)/.installed-test
-	$(PY) benchmarks/chapter_times.py --retrain --save benchmarks/chapter_times_retrained.md
+	$(PY) benchmarks/chapter_times.py --mode retrain --save benchmarks/chapter_times_retrained.md
 
-## Run every chapter with its pinned results, one at a time, timing each and the whole book
-## (see benchmarks/README.md).
+## Train again only the pinned results that are missing, stale or damaged (after a change to
+## the code that trains them), loading the others.
+update: $(VENV)/.installed-test
+	$(PY) benchmarks/chapter_times.py --mode update
+
+## Run every chapter with its pinned results, two at a time (a core each), timing each and the
+## whole book (see benchmarks/README.md).
 run-all: $(VENV)/.installed-test
-	$(PY) benchmarks/chapter_times.py --repeats 3 --save benchmarks/chapter_times_pinned.md
+	$(PY) benchmarks/chapter_times.py --repeats 3 --jobs 2 --save benchmarks/chapter_times_pinned.md
 
 clean:
 	rm -rf _book _handouts build .quarto handouts practice

@@ -8,9 +8,11 @@ from pathlib import Path
 import nbformat
 
 import pytest
+import torch
 from torchvision.models import ResNet50_Weights
 
 from isldl.run import run_chapter
+from isldl.train import bf16_is_fast
 from isldl.paths import RESULTS
 from isldl.pinned import processor_name
 from isldl.source import MARKS, source_kind, source_text, source_value
@@ -70,6 +72,15 @@ PINNED_TARGETS = [
     ("07-nyse", "rnn_test_r2", operator.ge, 0.40),
     ("07-nyse", "nonlinear_ar_test_r2", operator.ge, 0.45),
 ]
+
+
+def test_no_chapter_writes_to_stderr(pinned_runs):
+    """A warning in a chapter's output (a library's, a deprecation) would show on the page."""
+    for name, (_, executed) in pinned_runs.items():
+        notebook = nbformat.read(executed, as_version=4)
+        stderr = [o.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                  for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+        assert not stderr, (name, stderr[:1])
 
 
 @pytest.mark.parametrize("chapter, metric, compare, target", PINNED_TARGETS,
@@ -178,6 +189,9 @@ def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(pinned_runs):
     assert metrics["history_columns"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert metrics["epochs"] == 1
     assert not pins(metrics)["03-cifar-cnn"]["loaded"]
+    # mixed_precision=True computes in bfloat16 only where the processor has bfloat16 units
+    assert metrics["precision"] == ("bfloat16" if bf16_is_fast(torch.device("cpu"))
+                                    else "float32")
     notebook = nbformat.read(executed, as_version=4)
     outputs = [o for cell in notebook.cells if cell.cell_type == "code"
                for o in cell.get("outputs", [])]

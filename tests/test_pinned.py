@@ -10,7 +10,7 @@ from torch import nn
 
 import isldl
 from isldl import models, pinned
-from isldl.pinned import PinError, key_parts, pin_key, pinned_fit, set_mode
+from isldl.pinned import PinError, changed_parts, key_parts, pinned_fit, set_mode
 
 X = np.linspace(-1, 1, 50, dtype="float32")[:, None]
 Y = 2 * X[:, 0]
@@ -58,16 +58,31 @@ def test_retrain_saves_and_load_loads_the_same_fit(tmp_path):
     assert record["settings"] == {"loss": "mse", "epochs": 2, "seed": 0}
 
 
-@pytest.mark.parametrize("mode", ["load", "fast", "retrain"])
-def test_only_retrain_writes_into_results(tmp_path, mode):
+@pytest.mark.parametrize("mode", ["load", "fast", "retrain", "update"])
+def test_only_retrain_writes_into_current_results(tmp_path, mode):
     fit_in("retrain", tmp_path)
     before = files(tmp_path)
-    fit_in(mode, tmp_path, epochs=2)
+    fit = fit_in(mode, tmp_path, epochs=2)
     after = files(tmp_path)
+    assert fit.loaded == (mode in ("load", "update"))
     if mode == "retrain":
         assert after.keys() == before.keys()  # written again, same files
     else:
         assert after == before
+
+
+@pytest.mark.parametrize("damage", ["stale", "altered", "missing"])
+def test_update_retrains_and_saves_a_pin_that_is_not_current(tmp_path, damage):
+    fit_in("retrain", tmp_path)
+    settings = {"epochs": 3} if damage == "stale" else {}
+    if damage == "altered":
+        (tmp_path / "01-m" / "history.csv").write_text("epoch,loss\n1,0\n")
+    elif damage == "missing":
+        (tmp_path / "01-m" / "pin.json").unlink()
+    fit = fit_in("update", tmp_path, **settings)
+    assert not fit.loaded
+    again = fit_in("load", tmp_path, **settings)  # now current
+    assert again.loaded and again.metrics == fit.metrics
 
 
 def test_fast_trains_and_writes_nothing(tmp_path):
@@ -125,7 +140,8 @@ def test_a_broken_pin_json_is_named_with_the_fix(tmp_path):
 
 
 def test_an_unknown_mode_is_refused():
-    with pytest.raises(ValueError, match="mode must be one of load, retrain, fast; got 'fsat'"):
+    with pytest.raises(ValueError,
+                       match="mode must be one of load, retrain, update, fast; got 'fsat'"):
         set_mode("fsat")
 
 
@@ -134,12 +150,29 @@ def parts(model, seed=0, x=X):
 
 
 def test_key_covers_seed_data_weights_and_architecture():
-    base = pin_key(parts(make_model()))
-    assert pin_key(parts(make_model())) == base
-    assert pin_key(parts(make_model(), seed=1)) != base
-    assert pin_key(parts(make_model(), x=X[::-1].copy())) != base
-    assert pin_key(parts(make_model(seed=1))) != base
-    assert pin_key(parts(nn.Sequential(nn.Linear(1, 1)))) != base
+    base = parts(make_model())
+    assert changed_parts(base, parts(make_model())) == []
+    assert changed_parts(base, parts(make_model(), seed=1)) == ["settings"]
+    assert changed_parts(base, parts(make_model(), x=X[::-1].copy())) == ["data"]
+    assert changed_parts(base, parts(make_model(seed=1))) == ["initial_weights"]
+    assert "architecture" in changed_parts(base, parts(nn.Sequential(nn.Linear(1, 1))))
+
+
+def test_initial_weights_compare_to_float32_rounding_not_bitwise():
+    model = make_model()
+    base = parts(model)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.mul_(1 + 2e-7)  # what one thread instead of two did to the LSTM's weights
+    assert changed_parts(base, parts(model)) == []
+    with torch.no_grad():
+        next(model.parameters()).view(-1)[0] += 1e-3
+    assert changed_parts(base, parts(model)) == ["initial_weights"]
+
+
+def test_pin_json_before_fingerprints_is_stale_not_an_error():
+    saved = parts(make_model()) | {"initial_weights": "0123abcd"}
+    assert changed_parts(saved, parts(make_model())) == ["initial_weights"]
 
 
 def test_key_hashes_the_code_of_isldl_layers_inside_a_sequential():
@@ -201,6 +234,15 @@ def test_a_damaged_pinned_result_is_an_error_that_names_the_fix(tmp_path):
     (tmp_path / "05-path" / "result.npz").write_bytes(b"not an npz")
     with pytest.raises(PinError, match="result.npz does not match its SHA-256.*retrain"):
         result_in("load", tmp_path)
+
+
+def test_update_recomputes_a_stale_result_and_keeps_a_current_one(tmp_path):
+    result_in("retrain", tmp_path)
+    before = files(tmp_path)
+    result_in("update", tmp_path)
+    assert files(tmp_path) == before
+    updated = result_in("update", tmp_path, scale=2.0)
+    np.testing.assert_array_equal(result_in("load", tmp_path, scale=2.0).coefs, updated.coefs)
 
 
 def test_fast_mode_computes_a_result_and_writes_nothing(tmp_path):

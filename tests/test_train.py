@@ -160,3 +160,22 @@ def test_fit_flushes_denormals_on_the_cpu_and_restores_the_setting(spy_model):
         assert seen and all(seen) and isldl.train.flush_denormal_is_on() == before
         seen.clear()
     torch.set_flush_denormal(False)
+
+
+def test_the_cnn_pools_before_its_relus_and_computes_the_sources_order():
+    cnn = models.cifar_cnn(n_classes=10)
+    kinds = [type(layer).__name__ for layer in cnn][:12]
+    assert kinds == ["Conv2d", "MaxPool2d", "ReLU"] * 4
+    source_order = models.in_source_order(cnn).eval()
+    assert [type(layer).__name__ for layer in source_order][:3] == ["Conv2d", "ReLU", "MaxPool2d"]
+    cnn.eval()
+    x = torch.randn(4, 3, 32, 32)
+    outputs = []
+    for model in (cnn, source_order):
+        model.zero_grad()
+        out = model(x)
+        out.square().sum().backward()
+        outputs.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    (ours, our_grads), (theirs, their_grads) = outputs
+    assert torch.equal(ours, theirs)
+    assert all(torch.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(our_grads, their_grads))

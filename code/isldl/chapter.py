@@ -1,6 +1,6 @@
 """What a chapter says about its own run: its mode, notices to the reader, and its key results.
 
-`start_chapter(mode)` sets the mode of the run (`load`, `retrain` or `fast`; see
+`start_chapter(mode)` sets the mode of the run (`load`, `retrain`, `update` or `fast`; see
 `isldl.pinned`) and, in fast mode, says at the top of the page that its numbers are not the
 book's. `load_or_stand_in` does the same where a data set cannot be had. `record(name=value,
 …)` keeps the key results for the tests: when `isldl.run` executes a chapter it names a

@@ -80,10 +80,25 @@ class ImdbLSTM(nn.Module):
 
 def cifar_cnn(n_classes: int = 100) -> nn.Sequential:
     """Four blocks of 3 × 3 "same" convolution + ReLU + 2 × 2 max-pooling (32, 64, 128, 256
-    filters), then dropout, a dense layer of 512 and the class logits: the source's CNN."""
+    filters), then dropout, a dense layer of 512 and the class logits: the source's CNN.
+
+    Each block pools *before* its ReLU. The two commute (the ReLU of the largest of four values
+    is the largest of their ReLUs, and the gradients agree too), so the network computes the
+    source's function, with the ReLU and its gradient on a quarter of the values: Keras fuses
+    each ReLU into its convolution, which PyTorch's eager mode cannot (see
+    `benchmarks/cifar_cnn.py`). `in_source_order` gives the source's order.
+    """
     blocks = []
     for c_in, c_out in [(3, 32), (32, 64), (64, 128), (128, 256)]:
-        blocks += [nn.Conv2d(c_in, c_out, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2)]
+        blocks += [nn.Conv2d(c_in, c_out, 3, padding="same"), nn.MaxPool2d(2), nn.ReLU()]
     return keras_init(nn.Sequential(
         *blocks, nn.Flatten(), nn.Dropout(0.5),
         nn.Linear(2 * 2 * 256, 512), nn.ReLU(), nn.Linear(512, n_classes)))
+
+
+def in_source_order(cnn: nn.Sequential) -> nn.Sequential:
+    """The layers of `cifar_cnn` (the same objects, so the same weights) in the source's order:
+    each block's ReLU before its pooling."""
+    layers = list(cnn)
+    blocks = [layers[i + j] for i in range(0, 12, 3) for j in (0, 2, 1)]
+    return nn.Sequential(*blocks, *layers[12:])

@@ -6,13 +6,17 @@ chapter's *mode*, set once per chapter run (`set_mode`, called by `isldl.start_c
 
 - `load` (renders, handouts, tests): load the pinned fit. A missing, stale or damaged pin is a
   `PinError` that names the fit, what differs, and the command that trains it again.
-- `retrain`: train at the chapter's budget and save the result. Only this mode writes.
+- `retrain`: train at the chapter's budget and save the result.
+- `update`: load the pins that are current, retrain and save the others (missing, stale or
+  damaged): what to run after changing the code that trains some of them.
 - `fast`: train (on the chapter's small budget) and save nothing.
 
-A pin is stale when its *key* differs: a hash of the model's architecture and initial weights,
-the code that trains it (the modules `isldl.train` and those of the model's own layers), the
-settings as passed to `fit`, and the data (a hash of every array). `pin.json` keeps each part's
-hash, so the error says which part changed, and the SHA-256 of each file it pins.
+A pin is stale when its *key* differs: the model's architecture and initial weights, the code
+that trains it (the module `isldl.train` and the classes of the model's own layers), the
+settings as passed to `fit`, and the data (a hash of every array). `pin.json` keeps each part,
+so the error says which part changed, and the SHA-256 of each file it pins. The initial weights
+are kept as a fingerprint compared with a tolerance, not as a hash: the orthogonal matrices of
+a recurrent layer come out different in their last bits with one thread or two.
 
 `pinned_result(name, function, *args, **settings)` does the same for an expensive computation
 that is not a network's fit, such as the lasso's path of penalties: its result, a dataclass of
@@ -45,7 +49,8 @@ from . import train as training
 from .data.files import atomic_write, file_hash
 from .paths import BOOK_ROOT, RESULTS
 
-MODES = ("load", "retrain", "fast")
+MODES = ("load", "retrain", "update", "fast")
+WRITING_MODES = ("retrain", "update")
 _mode = "load"
 
 
@@ -107,29 +112,49 @@ def data_hash(*arrays) -> str:
 
 
 def _code_of(model: nn.Module) -> str:
-    """The source of `isldl.train` and of every isldl module that defines one of model's layers
-    (a `KerasSimpleRNN` inside an `nn.Sequential` counts)."""
-    modules = {training.__name__} | {type(m).__module__ for m in model.modules()
-                                     if type(m).__module__.startswith("isldl")}
-    return "".join(inspect.getsource(sys.modules[name]) for name in sorted(modules))
+    """The source of `isldl.train` and of every isldl class among model's layers (a
+    `KerasSimpleRNN` inside an `nn.Sequential` counts)."""
+    classes = {type(m) for m in model.modules() if type(m).__module__.startswith("isldl")}
+    return inspect.getsource(training) + "".join(
+        inspect.getsource(cls) for cls in sorted(classes, key=lambda cls: cls.__qualname__))
 
 
-def key_parts(model: nn.Module, data: tuple, settings: dict) -> dict[str, str]:
-    """The hash of each part of a fit's key: what the model is, how it is trained, on what."""
-    weights = hashlib.sha256()
-    for tensor in model.state_dict().values():
-        weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+FINGERPRINT_VALUES = 16  # evenly spaced values of each tensor
+
+
+def weights_fingerprint(model: nn.Module) -> dict[str, list[float]]:
+    """Each tensor of model's state, by name: its size, norm, and 16 evenly spaced values."""
+    fingerprint = {}
+    for name, tensor in model.state_dict().items():
+        values = tensor.detach().cpu().double().flatten()
+        picked = values[torch.linspace(0, len(values) - 1, FINGERPRINT_VALUES).long()]
+        fingerprint[name] = [len(values), values.norm().item(), *picked.tolist()]
+    return fingerprint
+
+
+def same_weights(saved: dict, now: dict) -> bool:
+    """Whether two fingerprints agree to float32 rounding (rtol 1e-5, atol 1e-6)."""
+    return isinstance(saved, dict) and saved.keys() == now.keys() and all(
+        len(saved[k]) == len(now[k]) and np.allclose(saved[k], now[k], rtol=1e-5, atol=1e-6)
+        for k in now)
+
+
+def key_parts(model: nn.Module, data: tuple, settings: dict) -> dict:
+    """Each part of a fit's key: what the model is, how it is trained, on what."""
     return {
         "architecture": _sha(repr(model).encode()),
-        "initial_weights": weights.hexdigest(),
+        "initial_weights": weights_fingerprint(model),
         "code": _sha(_code_of(model).encode()),
         "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
         "data": data_hash(*data),
     }
 
 
-def pin_key(parts: dict[str, str]) -> str:
-    return _sha(json.dumps(parts, sort_keys=True).encode())[:16]
+def changed_parts(saved: dict, now: dict) -> list[str]:
+    """The parts of a key that differ between pin.json's `saved` and `now`."""
+    return [part for part, value in now.items()
+            if not (same_weights(saved.get(part), value) if part == "initial_weights"
+                    else saved.get(part) == value)]
 
 
 # --------------------------------------------------------------------------------- the fit
@@ -146,23 +171,35 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
     data = (x, y, settings.get("validation_data"))
     recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}
     parts = key_parts(model, data, recorded_settings)
-    if _mode == "load":
+    if _loads(name, results / name, parts, ("model.pt", "history.csv")):
         fit = _load(name, model, parts, evaluate, results / name)
     else:
         with training.Timer() as timer:
             history = training.fit(model, x, y, **settings)
         metrics = evaluate(model)
         record = {
-            "name": name, "key": pin_key(parts), "parts": parts, "settings": recorded_settings,
+            "name": name, "parts": parts, "settings": recorded_settings,
             "metrics": metrics, "train_seconds": round(timer.seconds, 1),
             "device": str(training.default_device()), "processor": processor_name(),
             "torch": torch.__version__, "date": date.today().isoformat(),
         }
         fit = Fit(model, history, metrics, False, timer.seconds, record)
-        if _mode == "retrain":
+        if _mode in WRITING_MODES:
             _save(results / name, model, history, record)
     _record_pin(name, fit.loaded, fit.metrics, fit.recorded, fit.train_seconds)
     return fit
+
+
+def _loads(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> bool:
+    """Whether this run loads the pin `name`: always in `load` mode (a bad pin is then an
+    error), in `update` mode when the pin is current and intact."""
+    if _mode != "update":
+        return _mode == "load"
+    try:
+        _current_record(name, folder, parts, files)
+    except PinError:
+        return False
+    return True
 
 
 def _record_pin(name: str, loaded: bool, metrics: dict, recorded: dict, seconds: float) -> None:
@@ -184,7 +221,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
         "data": data_hash(*args),
     }
     folder = results / name
-    if _mode == "load":
+    if _loads(name, folder, parts, ("result.npz",)):
         record = _current_record(name, folder, parts, files=("result.npz",))
         module, _, kind = record["type"].rpartition(".")
         try:
@@ -199,13 +236,13 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
     with training.Timer() as timer:
         result = function(*args, **settings)
     record = {
-        "name": name, "key": pin_key(parts), "parts": parts, "settings": settings,
+        "name": name, "parts": parts, "settings": settings,
         "type": f"{type(result).__module__}.{type(result).__qualname__}", "metrics": {},
         "train_seconds": round(timer.seconds, 1), "device": str(training.default_device()),
         "processor": processor_name(), "torch": torch.__version__,
         "date": date.today().isoformat(),
     }
-    if _mode == "retrain":
+    if _mode in WRITING_MODES:
         arrays = dataclasses.asdict(result)
         atomic_write(folder / "result.npz", lambda tmp: np.savez_compressed(tmp, **arrays))
         record["files"] = {"result.npz": file_hash(folder / "result.npz")}
@@ -256,7 +293,7 @@ def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> F
 def _current_record(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> dict:
     """`pin.json` of `name` after checking that its key is today's and its files intact."""
     record = read_record(name, folder)
-    changed = [part for part, value in parts.items() if record.get("parts", {}).get(part) != value]
+    changed = changed_parts(record.get("parts", {}), parts)
     if changed:
         raise PinError(f"the pinned fit {name!r} is stale: its {', '.join(changed)} changed "
                        f"since it was trained. Train it again: {retrain_command(name)}")

@@ -1,0 +1,71 @@
+"""The benchmarks' saved tables, which the chapters show, and the helpers they share.
+
+No timing is asserted here (timings live in benchmarks/): these tests check that each table a
+chapter reads holds its like-for-like rows and says where and when it was measured.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from isldl.chapter import saved_benchmark
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bf16_accuracy  # noqa: E402
+import harness  # noqa: E402
+
+DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def rows(table: str) -> dict[str, list[str]]:
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    return {row[0]: row[1:] for row in cells}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("cifar_cnn", {"book": "float32", "keras": "float32", "book-bf16": "bfloat16",
+                   "keras-bf16": "bfloat16", "keras-pool-first": "float32",
+                   "book-relu-first": "float32"}),
+    ("imdb_lstm", {"book": "float32", "keras": "float32", "book-bf16": "bfloat16",
+                   "keras-bf16": "bfloat16", "book-denormals": "float32"}),
+])
+def test_each_speed_table_compares_like_with_like(name, expected):
+    measured, table, ratios = saved_benchmark(name)
+    assert DATE.search(measured) and "cores" in measured
+    assert int(re.search(r"medians of (\d+) interleaved runs", measured)[1]) >= 5
+    found = rows(table)
+    assert {loop: cells[0] for loop, cells in found.items() if loop in expected} == expected
+    # one ratio per precision, each against Keras at that precision
+    assert re.search(r"- book is [\d.]+× as fast as keras\b", ratios)
+    assert re.search(r"- book-bf16 is [\d.]+× as fast as keras-bf16\b", ratios)
+
+
+def test_the_bf16_accuracy_table_has_both_precisions_per_seed():
+    measured, table, gaps = saved_benchmark("bf16_accuracy")
+    assert DATE.search(measured) and "bfloat16 units" in measured
+    found = rows(table)
+    assert len(found) >= 2
+    for seed, (f32, bf16, difference, _) in found.items():
+        assert abs(100 * (float(bf16) - float(f32)) - float(difference)) < 0.011, seed
+    assert "at most" in gaps and "float32 from seed to seed" in gaps
+
+
+def test_mnist_is_padded_to_cifars_shape():
+    digits = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    x = bf16_accuracy.cifar_shaped(digits)
+    assert x.shape == (5, 3, 32, 32) and x.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(x[:, 0, 2:30, 2:30], torch.from_numpy(digits).float() / 255)
+    assert torch.equal(x[:, 1], x[:, 0]) and x[:, :, :2].abs().sum() == 0
+
+
+def test_keras_variants_are_left_out_when_keras_cannot_be_run(capsys):
+    pythons = harness.pythons_for(["book", "keras", "keras-bf16"], sys.executable,
+                                  "/no/such/python")
+    assert pythons == {"book": sys.executable}
+    assert "keras: not importable by /no/such/python" in capsys.readouterr().out

@@ -144,9 +144,12 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
     saved = {name: os.environ.get(name) for name in kernel_env}
     os.environ.update(kernel_env)
     try:
+        # The executed notebook is written once, at the end (or at the failing cell), not
+        # before and after every cell, which cost seconds per chapter with figures.
         papermill.execute_notebook(
             str(source_nb), str(executed_nb), parameters=parameters, cwd=str(qmd.parent),
-            kernel_name="python3", progress_bar=False, execution_timeout=timeout)
+            kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+            request_save_on_cell_execute=False)
     except papermill.PapermillExecutionError as err:
         cell = _failed_cell(executed_nb)
         raise ChapterError(f"{qmd.name}: cell {cell} failed: {err.ename}: {err.evalue}") from err

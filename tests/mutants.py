@@ -83,6 +83,8 @@ MUTANTS = [
     Mutant("lambda_min one step off", "lasso.py",
            "lambda_min = lambdas[cv_mean <= cv_mean.min()].max()",
            "lambda_min = lambdas[int(np.argmin(cv_mean)) + 1]", ("tests/test_exact.py",)),
+    Mutant("lasso path in the order of NumPy's global seed", "lasso.py",
+           "random_state=0)", "random_state=None)", ("tests/test_exact.py",)),
 ]
 
 

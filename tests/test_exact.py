@@ -10,7 +10,7 @@ from torch import nn
 import isldl
 from isldl import data, models
 from isldl.data.imdb import one_hot
-from isldl.lasso import cv_lasso
+from isldl.lasso import cv_lasso, logistic_lasso_path
 from isldl.source import source_value
 from isldl.paths import BOOK_ROOT
 from isldl.train import METRICS
@@ -124,3 +124,16 @@ def test_cv_lasso_on_the_sources_folds_picks_the_smallest_error():
     assert cv.cv_mean[cv.lambdas == cv.lambda_min][0] == cv.cv_mean.min()
     mae = np.abs(y[test] - cv.fit.predict(x[test])).mean()
     assert abs(mae - source_value("hitters.lasso_test_mae")) < 0.05  # 252.25 against 252.2994
+
+
+def test_the_logistic_lasso_path_does_not_depend_on_what_ran_before():
+    rng = np.random.default_rng(0)
+    x = (rng.random((300, 40)) < 0.2).astype(float)
+    y = (x[:, :5].sum(axis=1) + rng.normal(size=300) > 1).astype(float)
+    paths = []
+    for seed in (1, 2):  # liblinear's order of coordinates would follow NumPy's global seed
+        np.random.seed(seed)
+        paths.append(logistic_lasso_path(x, y, n_lambda=8, ratio=1e-3, progress=False))
+    np.testing.assert_array_equal(paths[0].coefs, paths[1].coefs)
+    np.testing.assert_array_equal(paths[0].intercepts, paths[1].intercepts)
+    assert (paths[0].coefs[0] == 0).all() and (paths[0].coefs[-1] != 0).any()

@@ -56,6 +56,7 @@ def test_retrain_saves_and_load_loads_the_same_fit(tmp_path):
     record = json.loads((tmp_path / "01-m" / "pin.json").read_text())
     assert set(record["files"]) == {"model.pt", "history.csv"}
     assert record["settings"] == {"loss": "mse", "epochs": 2, "seed": 0}
+    assert record["precision"] == "float32"  # no mixed_precision asked for
 
 
 @pytest.mark.parametrize("mode", ["load", "fast", "retrain", "update"])

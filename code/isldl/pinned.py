@@ -177,10 +177,14 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
         with training.Timer() as timer:
             history = training.fit(model, x, y, **settings)
         metrics = evaluate(model)
+        device = training.default_device()
+        # mixed_precision computes in bfloat16 only where the processor has bfloat16 units
+        bf16 = settings.get("mixed_precision") and training.bf16_is_fast(device)
         record = {
             "name": name, "parts": parts, "settings": recorded_settings,
             "metrics": metrics, "train_seconds": round(timer.seconds, 1),
-            "device": str(training.default_device()), "processor": processor_name(),
+            "precision": "bfloat16" if bf16 else "float32",
+            "device": str(device), "processor": processor_name(),
             "torch": torch.__version__, "date": date.today().isoformat(),
         }
         fit = Fit(model, history, metrics, False, timer.seconds, record)

@@ -85,6 +85,10 @@ MUTANTS = [
            "lambda_min = lambdas[int(np.argmin(cv_mean)) + 1]", ("tests/test_exact.py",)),
     Mutant("lasso path in the order of NumPy's global seed", "lasso.py",
            "random_state=0)", "random_state=None)", ("tests/test_exact.py",)),
+    Mutant("glmnet standardises the words", "lasso.py",
+           "standardize=False,", "standardize=True,", ("tests/test_exact.py",)),
+    Mutant("liblinear penalises the intercept", "lasso.py",
+           "intercept_scaling=100.0", "intercept_scaling=1.0", ("tests/test_exact.py",)),
 ]
 
 

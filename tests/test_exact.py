@@ -4,6 +4,7 @@ seeding, initialisation, the bag of words, the source's splits (see tests/mutant
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -126,14 +127,47 @@ def test_cv_lasso_on_the_sources_folds_picks_the_smallest_error():
     assert abs(mae - source_value("hitters.lasso_test_mae")) < 0.05  # 252.25 against 252.2994
 
 
-def test_the_logistic_lasso_path_does_not_depend_on_what_ran_before():
+def _sparse_words(rows: int = 400, words: int = 40):
+    """A small bag of words whose first five words decide the label, with noise."""
     rng = np.random.default_rng(0)
-    x = (rng.random((300, 40)) < 0.2).astype(float)
-    y = (x[:, :5].sum(axis=1) + rng.normal(size=300) > 1).astype(float)
+    x = (rng.random((rows, words)) < 0.2).astype(float)
+    y = (x[:, :5].sum(axis=1) + rng.normal(size=rows) > 1).astype(float)
+    return x, y
+
+
+def test_the_liblinear_lasso_path_does_not_depend_on_what_ran_before():
+    x, y = _sparse_words()
     paths = []
     for seed in (1, 2):  # liblinear's order of coordinates would follow NumPy's global seed
         np.random.seed(seed)
-        paths.append(logistic_lasso_path(x, y, n_lambda=8, ratio=1e-3, progress=False))
+        paths.append(logistic_lasso_path(x, y, n_lambda=8, ratio=1e-3, solver="liblinear",
+                                         progress=False))
     np.testing.assert_array_equal(paths[0].coefs, paths[1].coefs)
     np.testing.assert_array_equal(paths[0].intercepts, paths[1].intercepts)
     assert (paths[0].coefs[0] == 0).all() and (paths[0].coefs[-1] != 0).any()
+
+
+def _penalised_loss(x, y, path) -> np.ndarray:
+    """glmnet's objective, −(1/n)·log-likelihood + λ·Σ|β_j|, at each λ of the path."""
+    eta = path.decision(x)
+    loss = (np.logaddexp(0, eta) - y[:, None] * eta).mean(axis=0)
+    return loss + path.lambdas * np.abs(path.coefs).sum(axis=1)
+
+
+def test_glmnet_and_liblinear_minimise_the_same_objective_on_the_same_path():
+    x, y = _sparse_words()
+    glmnet = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="glmnet")
+    liblinear = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="liblinear",
+                                    progress=False)
+    assert len(glmnet.lambdas) == len(liblinear.lambdas) == 30  # n > p: down to 1e-4
+    np.testing.assert_allclose(glmnet.lambdas, liblinear.lambdas, rtol=1e-10)
+    assert glmnet.lambdas[-1] == pytest.approx(1e-4 * glmnet.lambdas[0])
+    np.testing.assert_allclose(_penalised_loss(x, y, glmnet), _penalised_loss(x, y, liblinear),
+                               atol=1e-5)
+    assert (glmnet.coefs[0] == 0).all() and (glmnet.coefs[-1] != 0).all()
+
+
+def test_the_lasso_path_names_the_solvers_it_knows():
+    x, y = _sparse_words()
+    with pytest.raises(ValueError, match="solver must be 'glmnet' or 'liblinear', got 'saga'"):
+        logistic_lasso_path(x, y, solver="saga")

@@ -108,6 +108,25 @@ def test_fit_repeats_exactly_with_the_same_seed():
     pd.testing.assert_frame_equal(runs[0], runs[1])
 
 
+def test_a_shorter_fit_is_the_start_of_a_longer_one():
+    """Chapter 6 reads its 3-epoch result off the first three epochs of its 10-epoch fit."""
+    words = torch.randint(0, 50, (96, 12), generator=torch.Generator().manual_seed(0))
+    labels = (words < 10).sum(1).gt(1).float()
+    fits = []
+    for epochs in (2, 4):
+        isldl.set_seed(3)
+        model = models.ImdbLSTM(n_words=50, dim=4, units=3)
+        history = isldl.fit(model, words, labels, loss="binary_crossentropy",
+                            metrics=("accuracy",), validation_data=(words[:40], labels[:40]),
+                            epochs=epochs, batch_size=16, seed=3)
+        fits.append((model, history))
+    (short, short_history), (_, long_history) = fits
+    pd.testing.assert_frame_equal(short_history, long_history.iloc[:2])
+    # the history's validation accuracy is the model's accuracy on those rows
+    predicted = isldl.predict(short, words[:40], batch_size=7)[:, 0] > 0
+    assert short_history["val_accuracy"].iloc[-1] == (predicted == labels[:40].numpy()).mean()
+
+
 def test_classification_with_sparse_inputs():
     rng = np.random.default_rng(0)
     dense = (rng.random((300, 40)) < 0.1).astype("float32")

@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import measured_where
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,6 +45,15 @@ def time_chapter(chapter: Path, mode: str, threads: int | None) -> float | str:
     return seconds
 
 
+def saved_seconds(table: Path | None) -> dict[str, float]:
+    """{chapter: seconds} from a table this script saved before (none if there is none)."""
+    if table is None or not table.exists():
+        return {}
+    cells = [line.strip("|").split("|") for line in table.read_text().splitlines()]
+    return {c[0].strip(): float(c[1]) for c in cells
+            if len(c) == 2 and c[1].strip().replace(".", "", 1).isdigit()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=("load", "retrain", "update"), default="load")
@@ -53,18 +64,21 @@ def main() -> None:
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else None
     chapters = sorted((ROOT / "chapters").glob("*.qmd"))
     runs, walls = {chapter: [] for chapter in chapters}, []
+    before = saved_seconds(args.save)
     for _ in range(args.repeats):
         start = time.perf_counter()
         with ThreadPoolExecutor(args.jobs) as pool:
-            # the longest chapters first, so that the two queues end together
+            # the longest chapters first (by this run's repeats so far, else the saved table),
+            # so that the queues end together
             order = sorted(chapters, key=lambda c: -statistics.median(
-                [r for r in runs[c] if not isinstance(r, str)] or [0]))
+                [r for r in runs[c] if not isinstance(r, str)] or [before.get(c.stem, 0)]))
             times = pool.map(lambda c: time_chapter(c, args.mode, threads), order)
             for chapter, seconds in zip(order, times):
                 runs[chapter].append(seconds)
         walls.append(time.perf_counter() - start)
     what = {"load": "pinned", "retrain": "retrained", "update": "updated"}[args.mode]
-    lines = [f"| chapter | seconds ({what}, median of {args.repeats}, {args.jobs} at a time) |",
+    lines = [f"Measured on {measured_where()}.", "",
+             f"| chapter | seconds ({what}, median of {args.repeats}, {args.jobs} at a time) |",
              "|:--|--:|"]
     failed = False
     for chapter in chapters:

@@ -159,11 +159,15 @@ def test_glmnet_and_liblinear_minimise_the_same_objective_on_the_same_path():
     glmnet = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="glmnet")
     liblinear = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="liblinear",
                                     progress=False)
-    assert len(glmnet.lambdas) == len(liblinear.lambdas) == 30  # n > p: down to 1e-4
-    np.testing.assert_allclose(glmnet.lambdas, liblinear.lambdas, rtol=1e-10)
-    assert glmnet.lambdas[-1] == pytest.approx(1e-4 * glmnet.lambdas[0])
-    np.testing.assert_allclose(_penalised_loss(x, y, glmnet), _penalised_loss(x, y, liblinear),
-                               atol=1e-5)
+    # Both stop early by glmnet's rule, where the deviance explained grows by < 1e-5 of itself:
+    # 23 and 25 penalties of 30 when this test was written.
+    steps = min(len(glmnet.lambdas), len(liblinear.lambdas))
+    assert 20 <= steps < 30 and abs(len(glmnet.lambdas) - len(liblinear.lambdas)) <= 3
+    np.testing.assert_allclose(glmnet.lambdas[:steps], liblinear.lambdas[:steps], rtol=1e-10)
+    # n > p: 30 steps would reach 1e-4 of the largest penalty
+    assert glmnet.lambdas[1] / glmnet.lambdas[0] == pytest.approx(1e-4 ** (1 / 29))
+    np.testing.assert_allclose(_penalised_loss(x, y, glmnet)[:steps],
+                               _penalised_loss(x, y, liblinear)[:steps], atol=1e-5)
     assert (glmnet.coefs[0] == 0).all() and (glmnet.coefs[-1] != 0).all()
 
 

@@ -22,7 +22,8 @@ import pandas as pd
 from .chapter import markdown_table
 from .paths import RESULTS
 
-LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "matplotlib")
+LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "python-glmnet",
+             "matplotlib")
 """The libraries whose versions the appendix lists, by their distribution names."""
 
 NOT_QUARTO = "not rendered by Quarto"

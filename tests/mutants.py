@@ -90,6 +90,8 @@ MUTANTS = [
            "generator = torch.Generator().manual_seed(seed + epochs)", ("tests/test_train.py",)),
     Mutant("glmnet standardises the words", "lasso.py",
            "standardize=False,", "standardize=True,", ("tests/test_exact.py",)),
+    Mutant("glmnet's path ignores the ratio asked for", "lasso.py",
+           "min_lambda_ratio=ratio, ", "", ("tests/test_exact.py",)),
     Mutant("liblinear penalises the intercept", "lasso.py",
            "intercept_scaling=100.0", "intercept_scaling=1.0", ("tests/test_exact.py",)),
 ]

@@ -94,6 +94,8 @@ def test_the_claims_of_the_prose_hold_for_the_pinned_fits(pinned_runs):
     bag_of_words = pinned_runs["05-imdb-bag-of-words"][0]
     # "twenty more epochs of over-fitting lower it below the 20-epoch fit's"
     assert bag_of_words["continued_test_accuracy"] < bag_of_words["dense_test_accuracy"]
+    # "We run glmnet's own Fortran code": the pinned path was computed by glmnet
+    assert bag_of_words["lasso_solver"] == "glmnet"
     # "LDA trails the logistic regression"
     mnist = pinned_runs["02-mnist"][0]
     assert mnist["lda_test_accuracy"] < mnist["logistic_test_accuracy"]

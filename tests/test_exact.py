@@ -1,6 +1,9 @@
 """Exact checks of the pieces whose bugs a trained model would hide: metrics, shuffling,
 seeding, initialisation, the bag of words, the source's splits (see tests/mutants.py)."""
 
+import platform
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +14,7 @@ from torch import nn
 import isldl
 from isldl import data, models
 from isldl.data.imdb import one_hot
-from isldl.lasso import cv_lasso, logistic_lasso_path
+from isldl.lasso import cv_lasso, logistic_lasso_path, smallest_ratio
 from isldl.source import source_value
 from isldl.paths import BOOK_ROOT
 from isldl.train import METRICS
@@ -154,11 +157,17 @@ def _penalised_loss(x, y, path) -> np.ndarray:
     return loss + path.lambdas * np.abs(path.coefs).sum(axis=1)
 
 
+GLMNET_DECLARED = sys.platform == "linux" and platform.machine() == "x86_64"
+"""Where pyproject.toml installs python-glmnet (its wheels are built for Linux on x86-64)."""
+
+
+@pytest.mark.skipif(not GLMNET_DECLARED, reason="python-glmnet is installed on Linux x86-64 only")
 def test_glmnet_and_liblinear_minimise_the_same_objective_on_the_same_path():
     x, y = _sparse_words()
     glmnet = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="glmnet")
     liblinear = logistic_lasso_path(sp.csr_matrix(x), y, n_lambda=30, solver="liblinear",
                                     progress=False)
+    assert (glmnet.solver, liblinear.solver) == ("glmnet", "liblinear")
     # Both stop early by glmnet's rule, where the deviance explained grows by < 1e-5 of itself:
     # 23 and 25 penalties of 30 when this test was written.
     steps = min(len(glmnet.lambdas), len(liblinear.lambdas))
@@ -171,7 +180,23 @@ def test_glmnet_and_liblinear_minimise_the_same_objective_on_the_same_path():
     assert (glmnet.coefs[0] == 0).all() and (glmnet.coefs[-1] != 0).all()
 
 
+@pytest.mark.skipif(not GLMNET_DECLARED, reason="python-glmnet is installed on Linux x86-64 only")
+def test_glmnet_is_the_default_and_ends_at_a_hundredth_with_fewer_rows_than_words():
+    x, y = _sparse_words(rows=30)
+    path = logistic_lasso_path(x, y, n_lambda=10)
+    assert path.solver == "glmnet"
+    assert path.lambdas[1] / path.lambdas[0] == pytest.approx(1e-2 ** (1 / 9))
+
+
+def test_the_path_ends_where_glmnets_lambda_min_ratio_says():
+    assert smallest_ratio(np.zeros((400, 40))) == 1e-4
+    assert smallest_ratio(np.zeros((40, 40))) == 1e-4  # R: ifelse(nobs < nvars, 0.01, 1e-4)
+    assert smallest_ratio(np.zeros((30, 40))) == 1e-2
+
+
 def test_the_lasso_path_names_the_solvers_it_knows():
     x, y = _sparse_words()
     with pytest.raises(ValueError, match="solver must be 'glmnet' or 'liblinear', got 'saga'"):
         logistic_lasso_path(x, y, solver="saga")
+    with pytest.raises(ValueError, match="n_lambda must be at least 3"):
+        logistic_lasso_path(x, y, n_lambda=2)

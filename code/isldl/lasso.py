@@ -5,12 +5,11 @@ deviation (then maps the coefficients back), over a default path of 100 penaltie
 smallest λ that zeroes every coefficient down to 1e-4 of it (when n > p). `cv.glmnet` computes
 that path once on all the training rows, then refits it with each fold held out in turn.
 scikit-learn's `Lasso` minimises the same objective, so the recipe carries over exactly. The
-logistic path is glmnet's own Fortran code where it can be installed (see
+logistic path is glmnet's own Fortran code where python-glmnet can be installed (see
 `logistic_lasso_path`)."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +52,9 @@ def glmnet_lambdas(x: np.ndarray, y: np.ndarray, n_lambda: int = 100) -> np.ndar
 
 
 def smallest_ratio(x) -> float:
-    """glmnet's `lambda.min.ratio`: the path ends at 10⁻⁴ of the largest λ when there are more
-    rows than columns, else at 10⁻² (further, the fit would interpolate the data)."""
-    return 1e-4 if x.shape[0] > x.shape[1] else 1e-2
+    """glmnet's `lambda.min.ratio`: the path ends at 10⁻² of the largest λ when there are fewer
+    rows than columns (further, the fit would interpolate the data), else at 10⁻⁴."""
+    return 1e-2 if x.shape[0] < x.shape[1] else 1e-4
 
 
 def _path(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray) -> list[LassoFit]:
@@ -96,11 +95,16 @@ def cv_lasso(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CVLasso:
 
 @dataclass
 class LogisticLassoPath:
-    """Lasso logistic regressions along a path of penalties, largest λ first."""
+    """Lasso logistic regressions along a path of penalties, largest λ first, and the solver
+    that computed them ("glmnet" or "liblinear")."""
 
     lambdas: np.ndarray
     intercepts: np.ndarray
     coefs: np.ndarray  # (n_lambda, n_features)
+    solver: str
+
+    def __post_init__(self):
+        self.solver = str(self.solver)  # a pinned result.npz holds it as a NumPy string
 
     def decision(self, x) -> np.ndarray:
         """Linear predictors (log-odds), one column per λ."""
@@ -117,18 +121,30 @@ def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 100, ratio: float | No
     `smallest_ratio(x)`), each fit starting from the last, and it stops early once the fraction
     of the deviance explained passes 0.999 or grows by less than 10⁻⁵ of itself.
 
-    `solver="glmnet"` runs the source's own Fortran code (the python-glmnet package, whose
-    wheels are built for Linux on x86-64): the IMDb path takes seconds. `solver="liblinear"`
-    fits the same objective and path with scikit-learn, one penalty at a time from zero
-    (minutes, with a progress bar). The default is glmnet where it is installed.
+    `solver="glmnet"` runs glmnet's own Fortran code, the copy that the python-glmnet package
+    bundles (its wheels are built for Linux on x86-64): the IMDb path takes seconds.
+    `solver="liblinear"` fits the same objective and path with scikit-learn, one penalty at a
+    time from zero (minutes, with a progress bar). The default is `default_solver()`.
     """
-    ratio = ratio or smallest_ratio(x)
-    solver = solver or ("glmnet" if importlib.util.find_spec("glmnet") else "liblinear")
+    if n_lambda < 3:
+        raise ValueError(f"n_lambda must be at least 3 (glmnet's first penalty is extrapolated "
+                         f"from the next two), got {n_lambda}")
+    ratio = smallest_ratio(x) if ratio is None else ratio
+    solver = solver or default_solver()
     if solver == "glmnet":
         return _glmnet_path(x, y, n_lambda, ratio)
     if solver == "liblinear":
         return _liblinear_path(x, y, n_lambda, ratio, progress)
     raise ValueError(f"solver must be 'glmnet' or 'liblinear', got {solver!r}")
+
+
+def default_solver() -> str:
+    """"glmnet" where python-glmnet can be imported, else "liblinear"."""
+    try:
+        import glmnet  # noqa: F401
+    except ImportError:
+        return "liblinear"
+    return "glmnet"
 
 
 def _glmnet_path(x, y: np.ndarray, n_lambda: int, ratio: float) -> LogisticLassoPath:
@@ -137,7 +153,7 @@ def _glmnet_path(x, y: np.ndarray, n_lambda: int, ratio: float) -> LogisticLasso
     model = LogitNet(alpha=1.0, n_lambda=n_lambda, min_lambda_ratio=ratio, standardize=False,
                      n_splits=0).fit(x, y)  # n_splits=0: the path alone, no cross-validation
     return LogisticLassoPath(model.lambda_path_, model.intercept_path_[0],
-                             model.coef_path_[0].T)
+                             model.coef_path_[0].T, "glmnet")
 
 
 def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
@@ -166,7 +182,8 @@ def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
         if len(explained) >= 5 and (explained[-1] > 0.999
                                     or explained[-1] - explained[-2] < 1e-5 * explained[-1]):
             break  # glmnet's rule (fdev, devmax): the rest of the path would change nothing
-    return LogisticLassoPath(lambdas[:len(coefs)], np.array(intercepts), np.array(coefs))
+    return LogisticLassoPath(lambdas[:len(coefs)], np.array(intercepts), np.array(coefs),
+                             "liblinear")
 
 
 def _deviance(y: np.ndarray, p: np.ndarray) -> float:

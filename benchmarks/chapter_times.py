@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import measured_where
+from report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,9 +90,7 @@ def main() -> None:
         else:
             lines.append(f"| {chapter.stem} | {statistics.median(runs[chapter]):.1f} |")
     lines.append(f"| **the whole book, wall time** | {statistics.median(walls):.1f} |")
-    print("\n".join(lines))
-    if args.save:
-        args.save.write_text("\n".join(lines) + "\n")
+    report(lines, args.save)
     sys.exit(1 if failed else 0)
 
 

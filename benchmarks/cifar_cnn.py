@@ -33,7 +33,8 @@ import statistics
 import sys
 import time
 
-from harness import arguments, compare, matmul_gflops, measured_where, pythons_for
+from harness import (arguments, compare, matmul_gflops, measured_where, precision_of,
+                     pythons_for, ratio_lines)
 from report import report
 
 N_FIT, N_VAL, BATCH = 40_000, 10_000, 128
@@ -178,7 +179,6 @@ def time_keras_pool_first(steps: int) -> dict:
 VARIANTS = {"plain": time_plain, "book": time_book, "book-relu-first": time_book_relu_first,
             "book-bf16": time_book_bf16, "keras": time_keras, "keras-bf16": time_keras_bf16,
             "keras-pool-first": time_keras_pool_first}
-PRECISION = {"book-bf16": "bfloat16", "keras-bf16": "bfloat16"}  # the others: float32
 
 
 def main() -> None:
@@ -200,16 +200,13 @@ def main() -> None:
         epochs = [STEPS_PER_EPOCH * r["step"] + N_VAL * r["val_image"] for r in results]
         step = statistics.median(r["step"] for r in results)
         medians[name], fastest[name] = statistics.median(epochs), min(epochs)
-        precision = PRECISION.get(name, "float32")
+        precision = precision_of(name)
         lines.append(f"| {name} | {precision} | {1000 * step:.0f} "
                      f"| {1000 * min(r['step'] for r in results):.0f} | {medians[name]:.1f} "
                      f"| {gflop / step:.0f} | {gflop / step / peak[precision]:.2f} |")
-    lines.append("")
-    for book, other in (("book", "keras"), ("book-bf16", "keras-bf16"), ("book", "plain"),
-                        ("book", "book-relu-first"), ("keras-pool-first", "keras")):
-        if book in medians and other in medians:
-            lines.append(f"- {book} is {medians[other] / medians[book]:.2f}× as fast as {other} "
-                         f"(fastest runs: {fastest[other] / fastest[book]:.2f}×)")
+    lines += ["", *ratio_lines(medians, (("book", "keras"), ("book-bf16", "keras-bf16"),
+                                         ("book", "plain"), ("book", "book-relu-first"),
+                                         ("keras-pool-first", "keras")), fastest)]
     report(lines, args.save)
 
 

@@ -75,6 +75,25 @@ def pythons_for(variants, python: str, keras_python: str) -> dict[str, str]:
             for name in variants if keras or not name.startswith("keras")}
 
 
+def precision_of(variant: str) -> str:
+    """The precision a variant computes in: its name ends in `-bf16` for bfloat16."""
+    return "bfloat16" if variant.endswith("-bf16") else "float32"
+
+
+def ratio_lines(seconds: dict[str, float], pairs, fastest: dict[str, float] | None = None,
+                unit: str = "per epoch") -> list[str]:
+    """'- a is r× as fast as b' for each pair (a, b) of `pairs` that was measured, from the
+    medians `seconds` (and the ratio of the fastest runs, where `fastest` is given)."""
+    lines = []
+    for a, b in pairs:
+        if a in seconds and b in seconds:
+            line = f"- {a} is {seconds[b] / seconds[a]:.2f}× as fast as {b} {unit}"
+            if fastest:
+                line += f" (fastest runs: {fastest[b] / fastest[a]:.2f}×)"
+            lines.append(line)
+    return lines
+
+
 def matmul_gflops(dtype: str = "float32", rounds: int = 5) -> float:
     """The machine's matrix-multiply speed at a precision, as a practical peak: the best of
     `rounds` rounds of ten products of 2048 × 2048 matrices."""

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import arguments, compare, measured_where, pythons_for
+from harness import arguments, compare, measured_where, precision_of, pythons_for, ratio_lines
 from report import report
 
 N_FIT, N_VAL, BATCH, WORDS, LENGTH = 25_000, 25_000, 128, 10_000, 500
@@ -106,8 +106,6 @@ def time_keras_bf16(steps: int) -> dict:
 
 VARIANTS = {"book": time_book, "book-denormals": time_book_denormals,
             "book-bf16": time_book_bf16, "keras": time_keras, "keras-bf16": time_keras_bf16}
-PRECISION = {"book": "float32", "book-denormals": "float32", "keras": "float32",
-             "book-bf16": "bfloat16", "keras-bf16": "bfloat16"}
 
 
 def write_reviews(folder: Path, steps: int) -> Path:
@@ -140,13 +138,9 @@ def main() -> None:
         step = statistics.median(r["step"] for r in results)
         epochs[name] = statistics.median(STEPS_PER_EPOCH * r["step"] + N_VAL * r["val_review"]
                                          for r in results)
-        lines.append(f"| {name} | {PRECISION[name]} | {1000 * step:.0f} | {epochs[name]:.1f} |")
-    lines.append("")
-    for book, other in (("book", "keras"), ("book-bf16", "keras-bf16"),
-                        ("book", "book-denormals")):
-        if book in epochs and other in epochs:
-            lines.append(f"- {book} is {epochs[other] / epochs[book]:.2f}× as fast as {other} "
-                         "per epoch")
+        lines.append(f"| {name} | {precision_of(name)} | {1000 * step:.0f} | {epochs[name]:.1f} |")
+    lines += ["", *ratio_lines(epochs, (("book", "keras"), ("book-bf16", "keras-bf16"),
+                                        ("book", "book-denormals")))]
     report(lines, args.save)
 
 

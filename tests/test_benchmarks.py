@@ -69,3 +69,14 @@ def test_keras_variants_are_left_out_when_keras_cannot_be_run(capsys):
                                   "/no/such/python")
     assert pythons == {"book": sys.executable}
     assert "keras: not importable by /no/such/python" in capsys.readouterr().out
+
+
+def test_a_variant_named_bf16_computes_in_bfloat16():
+    assert [harness.precision_of(v) for v in ("book", "keras-bf16", "book-relu-first")] == [
+        "float32", "bfloat16", "float32"]
+
+
+def test_ratios_say_how_much_faster_the_first_of_each_measured_pair_is():
+    lines = harness.ratio_lines({"book": 2.0, "keras": 3.0}, [("book", "keras"), ("book", "x")],
+                                fastest={"book": 1.0, "keras": 1.5})
+    assert lines == ["- book is 1.50× as fast as keras per epoch (fastest runs: 1.50×)"]

@@ -177,15 +177,12 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
         with training.Timer() as timer:
             history = training.fit(model, x, y, **settings)
         metrics = evaluate(model)
-        device = training.default_device()
         # mixed_precision computes in bfloat16 only where the processor has bfloat16 units
-        bf16 = settings.get("mixed_precision") and training.bf16_is_fast(device)
+        bf16 = (settings.get("mixed_precision")
+                and training.bf16_is_fast(training.default_device()))
         record = {
-            "name": name, "parts": parts, "settings": recorded_settings,
-            "metrics": metrics, "train_seconds": round(timer.seconds, 1),
-            "precision": "bfloat16" if bf16 else "float32",
-            "device": str(device), "processor": processor_name(),
-            "torch": torch.__version__, "date": date.today().isoformat(),
+            "name": name, "parts": parts, "settings": recorded_settings, "metrics": metrics,
+            "precision": "bfloat16" if bf16 else "float32", **_run_facts(timer.seconds),
         }
         fit = Fit(model, history, metrics, False, timer.seconds, record)
         if _mode in WRITING_MODES:
@@ -242,9 +239,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
     record = {
         "name": name, "parts": parts, "settings": settings,
         "type": f"{type(result).__module__}.{type(result).__qualname__}", "metrics": {},
-        "train_seconds": round(timer.seconds, 1), "device": str(training.default_device()),
-        "processor": processor_name(), "torch": torch.__version__,
-        "date": date.today().isoformat(),
+        **_run_facts(timer.seconds),
     }
     if _mode in WRITING_MODES:
         arrays = dataclasses.asdict(result)
@@ -254,6 +249,13 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
                                                                                   indent=2)))
     _record_pin(name, False, {}, record, timer.seconds)
     return result
+
+
+def _run_facts(seconds: float) -> dict:
+    """How long a pinned computation took, where and when, for its pin.json."""
+    return {"train_seconds": round(seconds, 1), "device": str(training.default_device()),
+            "processor": processor_name(), "torch": torch.__version__,
+            "date": date.today().isoformat()}
 
 
 def processor_name() -> str:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book check-book test mutants retrain update run-all handouts practice notebooks lock tex clean
+.PHONY: book pins check-book test test-latest mutants retrain update run-all handouts practice notebooks lock tex clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,8 +32,7 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK)
 # Quarto: the one on PATH if there is one (>= 1.6.34), else the `quarto-cli` package.
 QUARTO := $(shell command -v quarto || echo $(VENV)/bin/quarto)
 
-$(VENV)/.installed-book: pyproject.toml $(LOCK)
-	$(install_locked)
+$(VENV)/.installed-book: $(VENV)/.installed-test
 	command -v quarto >/dev/null || $(PY) -m pip install --quiet --editable ".[quarto]"
 	touch $@
 
@@ -42,7 +41,7 @@ $(VENV)/.installed-book: pyproject.toml $(LOCK)
 ## full render of one format empties _book/, so the PDF is kept aside while the HTML renders.
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
-book: $(VENV)/.installed-book tex
+book: $(VENV)/.installed-book tex pins
 	mkdir -p build
 	rm -rf _book build/pdf chapters/*.quarto_ipynb
 	set -o pipefail; (QUARTO_PYTHON=$(PY) $(QUARTO) render --to pdf && mkdir build/pdf \
@@ -51,6 +50,12 @@ book: $(VENV)/.installed-book tex
 	  2>&1 | tee build/render.log
 	$(PY) -m isldl.notebooks downloads
 
+## Train once each pin that is missing because its data could not be had where the pins were
+## made (results/<fit>/missing.json), where that data can be had now: the fit, why and about how
+## long are announced, with a progress bar. Commit the new results/<fit>/ afterwards.
+pins: $(VENV)/.installed-test
+	$(PY) -m isldl.train_missing
+
 ## Check the rendered book (after `make book`): numbering, references, pages, the log.
 check-book: $(VENV)/.installed-test
 	$(PY) -m pytest book_checks
@@ -58,6 +63,17 @@ check-book: $(VENV)/.installed-test
 ## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts).
 test: $(VENV)/.installed-test tex
 	$(PY) -m pytest
+
+## The tests against the newest versions that pyproject.toml allows instead of the lock, in their
+## own .venv-latest (CPU_TORCH=1: torch's CPU build, from PyTorch's index beside PyPI).
+LATEST := .venv-latest
+test-latest: tex
+	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade \
+	  $(if $(CPU_TORCH),--index-url $(CPU_INDEX) --extra-index-url https://pypi.org/simple) \
+	  --editable ".[test,book]"
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest
 
 ## Put each listed bug into a copy of the package and check that the tests catch it.
 mutants: $(VENV)/.installed-test
@@ -87,9 +103,14 @@ practice: $(VENV)/.installed-test
 notebooks: $(VENV)/.installed-test
 	$(PY) -m isldl.notebooks colab
 
-## The lock file, from the installed .venv: isldl's requirements and the test and book extras.
+## The lock file: isldl's requirements and its test and book extras, resolved by uv for every
+## Python that isldl declares (3.10 and newer) on Linux, macOS and Windows, each line with the
+## markers where it applies. uv keeps the lock's versions where they still fit (upgrade one
+## with `make lock UV_ARGS="--upgrade-package numpy"`).
 lock: $(VENV)/.installed-test
-	$(PY) -m isldl.lockfile > $(LOCK).new && mv $(LOCK).new $(LOCK)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra book --universal \
+	  --python-version 3.10 --custom-compile-command "make lock" $(UV_ARGS) -o $(LOCK)
 
 ## Train every pinned result again at the source's budgets and save it under results/,
 ## timing each chapter; a chapter whose data cannot be had is reported as skipped (exit 0).

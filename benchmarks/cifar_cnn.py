@@ -34,7 +34,7 @@ import sys
 import time
 
 from harness import (arguments, compare, matmul_gflops, measured_where, precision_of,
-                     pythons_for, ratio_lines)
+                     precisions_line, pythons_for, ratio_lines)
 from report import report
 
 N_FIT, N_VAL, BATCH = 40_000, 10_000, 128
@@ -183,13 +183,15 @@ VARIANTS = {"plain": time_plain, "book": time_book, "book-relu-first": time_book
 
 def main() -> None:
     args = arguments(__doc__, VARIANTS, steps=40)
-    runs = compare(__file__, pythons_for(VARIANTS, sys.executable, args.keras_python),
-                   args.steps, args.repeats)
+    pythons = pythons_for(VARIANTS, sys.executable, args.keras_python)
+    runs = compare(__file__, pythons, args.steps, args.repeats)
     gflop = step_gflop()
-    peak = {dtype: matmul_gflops(dtype) for dtype in ("float32", "bfloat16")}
-    lines = [f"One step = {gflop:.1f} GFLOP; matmul speed here = {peak['float32']:.0f} GFLOP/s "
-             f"in float32, {peak['bfloat16']:.0f} in bfloat16; {measured_where()}; medians of "
-             f"{args.repeats} interleaved runs of {args.steps} steps.", "",
+    peak = {dtype: matmul_gflops(dtype)
+            for dtype in dict.fromkeys(precision_of(name) for name in pythons)}
+    speeds = ", ".join(f"{gflops:.0f} GFLOP/s in {dtype}" for dtype, gflops in peak.items())
+    lines = [f"One step = {gflop:.1f} GFLOP; matmul speed here = {speeds}; {measured_where()}; "
+             f"{precisions_line(pythons)}; medians of {args.repeats} interleaved runs of "
+             f"{args.steps} steps.", "",
              "| loop | precision | ms per step | fastest run | s per epoch | GFLOP/s in steps "
              "| fraction of its matmul |",
              "|:--|:--|--:|--:|--:|--:|--:|"]

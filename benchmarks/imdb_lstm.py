@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import arguments, compare, measured_where, precision_of, pythons_for, ratio_lines
+from harness import (arguments, compare, measured_where, precision_of, precisions_line,
+                     pythons_for, ratio_lines)
 from report import report
 
 N_FIT, N_VAL, BATCH, WORDS, LENGTH = 25_000, 25_000, 128, 10_000, 500
@@ -128,8 +129,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ[DATA] = str(write_reviews(Path(folder), args.steps))
         runs = compare(__file__, pythons, args.steps, args.repeats)
-    lines = [f"Chapter 6's LSTM on real reviews; {measured_where()}; medians of "
-             f"{args.repeats} interleaved runs of {args.steps} steps of 128 reviews.", "",
+    lines = [f"Chapter 6's LSTM on real reviews; {measured_where()}; {precisions_line(pythons)}; "
+             f"medians of {args.repeats} interleaved runs of {args.steps} steps of 128 reviews.",
+             "",
              "| loop | precision | ms per step | s per epoch |", "|:--|:--|--:|--:|"]
     epochs = {}
     for name, results in runs.items():

@@ -71,6 +71,17 @@ def test_keras_variants_are_left_out_when_keras_cannot_be_run(capsys):
     assert "keras: not importable by /no/such/python" in capsys.readouterr().out
 
 
+def test_bfloat16_variants_are_not_measured_where_the_cpu_has_no_bfloat16_units(capsys):
+    variants = ["book", "book-bf16", "keras-bf16"]
+    pythons = harness.pythons_for(variants, sys.executable, "/no/such/python", bf16=False)
+    assert pythons == {"book": sys.executable}
+    assert "bfloat16: not measured, this CPU has no bfloat16 units" in capsys.readouterr().out
+    assert harness.precisions_line(pythons) == (
+        "precisions measured: float32 (bfloat16: not measured, this CPU has no bfloat16 units)")
+    both = harness.pythons_for(variants, sys.executable, sys.executable, bf16=True)
+    assert harness.precisions_line(both) == "precisions measured: float32, bfloat16"
+
+
 def test_a_variant_named_bf16_computes_in_bfloat16():
     assert [harness.precision_of(v) for v in ("book", "keras-bf16", "book-relu-first")] == [
         "float32", "bfloat16", "float32"]

@@ -261,6 +261,7 @@ def test_practice_notebooks_keep_the_exercises_and_drop_the_solutions(tmp_path):
                     assert body not in text, (qmd.name, body[:60])
 
 
+@pytest.mark.tex
 def test_a_handout_prints_the_solutions_at_its_end(pinned_runs, tmp_path):
     qmd = handouts.BOOK_ROOT / "chapters" / "07-nyse.qmd"
     pdf = handouts.print_pdf(pinned_runs["07-nyse"][1], qmd, tmp_path)
@@ -312,6 +313,7 @@ format:
 }
 
 
+@pytest.mark.tex
 @pytest.mark.skipif(not (shutil.which("quarto") and shutil.which("xelatex")),
                     reason="needs Quarto and XeLaTeX")
 def test_the_filter_folds_solutions_in_html_and_moves_them_to_an_appendix_in_pdf(

@@ -40,6 +40,7 @@ def embedded_images(path):
     return sum(1 for line in listing if line.split()[2] == "image")
 
 
+@pytest.mark.tex
 def test_every_chapter_has_a_handout_unless_its_data_is_missing(pdfs):
     missing = {name: reason for name, (pdf, reason) in pdfs.items() if pdf is None}
     # CIFAR-100 cannot be had on the project's machine; everything else must build.
@@ -48,6 +49,7 @@ def test_every_chapter_has_a_handout_unless_its_data_is_missing(pdfs):
         assert "cifar-100-python.tar.gz is missing" in reason
 
 
+@pytest.mark.tex
 def test_handouts_hold_the_chapter(pdfs):
     for name, (pdf, executed) in pdfs.items():
         if pdf is None:
@@ -70,6 +72,7 @@ def test_handouts_hold_the_chapter(pdfs):
         assert 2 <= pages(pdf) <= 30, name
 
 
+@pytest.mark.tex
 def test_handouts_embed_one_image_per_figure(pdfs):
     for name, (pdf, _) in pdfs.items():
         if pdf is None:
@@ -82,6 +85,7 @@ def test_handouts_embed_one_image_per_figure(pdfs):
         assert embedded_images(pdf) == figures, name
 
 
+@pytest.mark.tex
 def test_cross_references_and_citations_are_resolved(pdfs):
     pdf, _ = pdfs["01-hitters"]
     text = pdftotext(pdf)
@@ -133,6 +137,7 @@ def page_texts(path):
     return pdftotext(path).split("\f")
 
 
+@pytest.mark.tex
 def test_handouts_are_a4_with_captions_beside_their_figures_and_tables(pdfs):
     for name, (pdf, _) in pdfs.items():
         if pdf is None:
@@ -151,6 +156,7 @@ def test_handouts_are_a4_with_captions_beside_their_figures_and_tables(pdfs):
                     assert len(lines) - at >= 4, (name, line, number)
 
 
+@pytest.mark.tex
 def test_handouts_end_with_the_references_they_cite(pdfs):
     pdf, _ = pdfs["01-hitters"]
     text = " ".join(pdftotext(pdf).split())

@@ -5,13 +5,14 @@ import datetime as dt
 import json
 import re
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 import yaml
-from isldl import errata, lockfile, notebooks, session
+from isldl import errata, notebooks, session
 from isldl.book import book_files, labels_in
 from isldl.chapter import markdown_table
 from isldl.handouts import chapters
@@ -233,8 +234,13 @@ def test_pinned_results_are_read_from_every_pin(tmp_path, root):
         (tmp_path / name / "pin.json").write_text(json.dumps({
             "name": name, "date": "2026-11-27", "processor": "AMD EPYC", "device": "cpu",
             "torch": "2.14.1", "train_seconds": 13.94, "metrics": metrics}))
+    (tmp_path / "03-c").mkdir()
+    (tmp_path / "03-c" / "missing.json").write_text(json.dumps({
+        "name": "03-c", "why": "CIFAR-100 (Krizhevsky 2009) could not be had"}))
     rows = session.pinned_results(tmp_path)
-    assert [r["Fit"] for r in rows] == ["01-a", "02-b"]
+    assert [r["Fit"] for r in rows] == ["01-a", "02-b", "03-c"]
+    assert rows[2]["Trained on"] == "not pinned" and rows[2]["Test metric"].startswith(
+        "CIFAR-100 (Krizhevsky 2009) could not be had where the pins were made")
     assert rows[0]["Test metric"] == "mae 259.90"
     assert rows[1]["Test metric"] == "accuracy 0.9817"
     assert rows[0]["Training (s)"] == "13.9" and rows[0]["Trained on"] == "2026-11-27"
@@ -242,7 +248,7 @@ def test_pinned_results_are_read_from_every_pin(tmp_path, root):
     table = session.pinned_table(tmp_path)
     assert table.splitlines()[1] == "|:--|:--|:--|:--|--:|:--|"
     assert len(session.pinned_results(root / "results")) == len(
-        list((root / "results").glob("*/pin.json")))
+        {p.parent for p in (root / "results").glob("*/*.json")})
 
 
 def test_a_markdown_table_escapes_pipes():
@@ -253,28 +259,54 @@ def test_a_markdown_table_escapes_pipes():
 # ------------------------------------------------------------------------------ the lock file
 
 
-def lock_pins(root):
-    pins = {}
-    for line in (root / "requirements-lock.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            requirement = Requirement(line)
-            (spec,) = requirement.specifier
-            assert spec.operator == "==", line
-            pins[canonicalize_name(requirement.name)] = Version(spec.version)
-    return pins
+def lock_lines(root) -> list[Requirement]:
+    """requirements-lock.txt's lines: one pinned version each, with its markers."""
+    lines = [line.split("#", 1)[0].strip()
+             for line in (root / "requirements-lock.txt").read_text().splitlines()]
+    return [Requirement(line) for line in lines if line]
 
 
-def test_the_lock_pins_every_direct_dependency_within_its_range(root):
-    pytest.importorskip("tomllib")  # Python 3.11+
-    pins = lock_pins(root)
-    declared = lockfile.declared(root / "pyproject.toml", extras=("test", "book"))
-    assert len(declared) >= 20 and "torch" in pins and "torchvision" in pins
+def declared_requirements() -> list[Requirement]:
+    """isldl's requirements and those of its test and book extras, as installed."""
+    found = []
+    for line in metadata.requires("isldl"):
+        requirement = Requirement(line)
+        if requirement.marker is None or any(requirement.marker.evaluate({"extra": extra})
+                                             for extra in ("", "test", "book")):
+            found.append(requirement)
+    return found
+
+
+# Where the lock must install: each Python that isldl declares, on each system.
+PLATFORMS = {"linux": ("Linux", "x86_64"), "darwin": ("Darwin", "arm64"),
+             "win32": ("Windows", "AMD64")}
+LOCKED_FOR = [{"python_version": version, "python_full_version": f"{version}.0",
+               "sys_platform": platform, "platform_system": system, "platform_machine": machine,
+               "implementation_name": "cpython", "platform_python_implementation": "CPython",
+               "os_name": "nt" if platform == "win32" else "posix"}
+              for version in ("3.10", "3.11", "3.12", "3.13")
+              for platform, (system, machine) in PLATFORMS.items()]
+
+
+@pytest.mark.parametrize("environment", LOCKED_FOR,
+                         ids=[f"{e['python_version']}-{e['sys_platform']}" for e in LOCKED_FOR])
+def test_the_lock_pins_each_dependency_once_within_its_range_for_each_python(environment):
+    declared = declared_requirements()
+    assert len(declared) >= 20
+    lock = lock_lines(Path(__file__).resolve().parents[1])
     for requirement in declared:
+        context = {**environment, "extra": ""}
+        if requirement.marker and not any(requirement.marker.evaluate({**context, "extra": e})
+                                          for e in ("", "test", "book")):
+            continue  # python-glmnet elsewhere than on Linux x86-64
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"{name} is not in requirements-lock.txt"
-        assert requirement.specifier.contains(pins[name], prereleases=True), (str(requirement),
-                                                                              pins[name])
+        pins = [line for line in lock if canonicalize_name(line.name) == name
+                and (line.marker is None or line.marker.evaluate(context))]
+        assert len(pins) == 1, (name, environment["python_version"], [str(p) for p in pins])
+        (spec,) = pins[0].specifier
+        assert spec.operator == "==", str(pins[0])
+        assert requirement.specifier.contains(Version(spec.version), prereleases=True), (
+            str(requirement), str(pins[0]))
 
 
 def test_make_installs_the_lock_then_the_package_without_dependencies(root):

@@ -107,13 +107,14 @@ def markdown_table(frame, index: bool = True) -> str:
 
 
 def _numeric(column) -> bool:
-    """Numbers, or text that reads as numbers ("4.0e-16", "1,024"): right-aligned."""
+    """Numbers, or text that reads as numbers ("4.0e-16", "1,024"; a dash, "—", is an empty
+    cell): right-aligned."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return not pd.api.types.is_bool_dtype(column)
     try:
-        [float(str(v).replace(",", "")) for v in column]
+        [float(str(v).replace(",", "")) for v in column if str(v) != "—"]
     except ValueError:
         return False
     return True
@@ -151,7 +152,7 @@ def load_or_stand_in(load: Callable, stand_in: Callable):
     try:
         return load(), False
     except DataError as err:
-        pinned.set_mode("fast")
+        pinned.use_stand_in(err)
         _not_book_results("stand-in data")
         record(data_error=_without_machine_paths(str(err)))
         callout("warning",

@@ -173,7 +173,7 @@ def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
     null_deviance = _deviance(y, np.full(n, y.mean()))
     intercepts, coefs, explained = [], [], []
     for lam in tqdm(lambdas, desc="lasso path", disable=None if progress is None else not progress):
-        model = LogisticRegression(l1_ratio=1.0, solver="liblinear", C=1.0 / (n * lam),
+        model = LogisticRegression(**_l1_penalty(), solver="liblinear", C=1.0 / (n * lam),
                                    intercept_scaling=100.0, tol=1e-4, max_iter=1000,
                                    random_state=0).fit(x, y)
         intercepts.append(model.intercept_[0])
@@ -184,6 +184,16 @@ def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
             break  # glmnet's rule (fdev, devmax): the rest of the path would change nothing
     return LogisticLassoPath(lambdas[:len(coefs)], np.array(intercepts), np.array(coefs),
                              "liblinear")
+
+
+def _l1_penalty() -> dict:
+    """How this scikit-learn spells an L1 penalty: `l1_ratio=1` from 1.8, which deprecates
+    `penalty`; `penalty="l1"` before (1.7 is the last release for Python 3.10), where a lone
+    `l1_ratio` is ignored."""
+    import sklearn
+
+    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
+    return {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
 
 
 def _deviance(y: np.ndarray, p: np.ndarray) -> float:

@@ -102,22 +102,30 @@ def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
     return notebook
 
 
+REPO_ENV = "ISLDL_REPO"
+"""Where the Colab set-up cell clones the book from, if not the book's repository (a test's
+local clone)."""
+
+
 def colab_setup(root: Path = BOOK_ROOT) -> str:
     """The first code cell of a Colab notebook: the repository at the release's tag (its
-    package, pinned results and small data sets), installed with its dependencies."""
+    package, pinned results and small data sets), installed with the dependencies that the
+    runtime lacks; a torch already installed within isldl's range (Colab's) is kept."""
     tag, url = release_tag(root), repo_url(root)
     return f'''\
 # Colab set-up: the book's repository at release {tag} (the isldl package, the pinned
-# results and the small data sets), and the package's dependencies. The large data sets are
-# downloaded from their official sources when a chapter first loads them.
+# results and the small data sets), and those of the package's dependencies that the runtime
+# lacks (Colab's torch is kept). The large data sets are downloaded from their official
+# sources when a chapter first loads them.
 import os
 import subprocess
 import sys
 
 BOOK = os.path.expanduser("~/isldl-{tag}")
 if not os.path.isdir(BOOK):
+    repo = os.environ.get("{REPO_ENV}", "{url}")
     subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{tag}",
-                    "{url}", BOOK], check=True)
+                    repo, BOOK], check=True)
     # the same as: pip install "isldl @ git+{url}@{tag}"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", BOOK], check=True)
 sys.path.insert(0, os.path.join(BOOK, "code"))  # isldl from the clone, beside its results

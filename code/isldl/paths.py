@@ -1,5 +1,6 @@
 """The book's own folders: the repository that holds the chapters, its data and its results."""
 
+import os
 from pathlib import Path
 
 BOOK_ROOT = Path(__file__).resolve().parents[2]
@@ -11,6 +12,14 @@ BOOK_DATA = BOOK_ROOT / "data"
 BOOK_IMAGES = BOOK_ROOT / "book_images"
 RESULTS = BOOK_ROOT / "results"
 """Pinned results, committed: one folder per expensive fit."""
+
+RESULTS_ENV = "ISLDL_RESULTS"
+
+
+def results_root() -> Path:
+    """Where pinned results are read and written: `$ISLDL_RESULTS` (a test's own folder),
+    else the book's committed `results/`."""
+    return Path(os.environ.get(RESULTS_ENV) or RESULTS)
 
 METRICS_ENV = "ISLDL_METRICS"
 """The environment variable by which `isldl.run` names the metrics file of the chapter it runs."""

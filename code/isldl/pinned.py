@@ -18,6 +18,12 @@ so the error says which part changed, and the SHA-256 of each file it pins. The 
 are kept as a fingerprint compared with a tolerance, not as a hash: the orthogonal matrices of
 a recurrent layer come out different in their last bits with one thread or two.
 
+A fit whose data could not be had where the pins were made has no pin: its chapter ran on
+stand-in data. Retraining there leaves `results/<name>/missing.json` instead, which says why
+and how long the fit takes. In `load` mode such a fit is a `PinError` that names `make pins`,
+the explicit step (part of `make book`) that trains each missing pin once where its data can
+now be had, announcing the fit, why and about how long, with a progress bar.
+
 `pinned_result(name, function, *args, **settings)` does the same for an expensive computation
 that is not a network's fit, such as the lasso's path of penalties: its result, a dataclass of
 arrays, is pinned as `result.npz`, and its key hashes the function's module, the settings and
@@ -26,6 +32,7 @@ the data.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import importlib
@@ -46,12 +53,17 @@ from torch import nn
 
 from . import chapter
 from . import train as training
-from .data.files import atomic_write, file_hash
-from .paths import BOOK_ROOT, RESULTS
+from .data.files import REGISTRY, DataError, atomic_write, file_hash
+from .paths import BOOK_ROOT, results_root
 
 MODES = ("load", "retrain", "update", "fast")
 WRITING_MODES = ("retrain", "update")
+MISSING = "missing.json"
+"""The file that stands for a pin whose data could not be had where the pins were made."""
+TRAIN_MISSING = "make pins"
+"""The command that trains each missing pin once (`python -m isldl.train_missing`)."""
 _mode = "load"
+_stand_in: dict | None = None  # why this run's data is a stand-in (see `use_stand_in`)
 
 
 class PinError(RuntimeError):
@@ -60,10 +72,21 @@ class PinError(RuntimeError):
 
 def set_mode(mode: str) -> None:
     """Set how `pinned_fit` treats pinned results for the rest of this run (see the module)."""
-    global _mode
+    global _mode, _stand_in
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    _mode = mode
+    _mode, _stand_in = mode, None
+
+
+def use_stand_in(error: DataError) -> None:
+    """The chapter's data could not be had (`error`): its fits train on stand-in data in fast
+    mode from here on. A run that was to write pins records each fit as missing instead."""
+    origin = REGISTRY[error.file].origin if error.file in REGISTRY else "its data"
+    writing = _mode in WRITING_MODES
+    set_mode("fast")
+    global _stand_in
+    _stand_in = {"writing": writing, "why": f"{origin} could not be had",
+                 "data": [error.file] if error.file else []}
 
 
 @dataclass
@@ -161,21 +184,25 @@ def changed_parts(saved: dict, now: dict) -> list[str]:
 
 
 def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Module], dict],
-               results: Path = RESULTS, **settings) -> Fit:
+               results: Path | None = None, **settings) -> Fit:
     """Fit `model` with `isldl.fit(model, x, y, **settings)`, or load the pinned fit `name`.
 
     `evaluate(model)` returns the test metrics, computed afresh after loading too. Under
     `isldl.run` the outcome is recorded as `pin:<name>` (loaded or not, metrics now and as
     saved), which the tests check.
     """
+    folder = (results or results_root()) / name
     data = (x, y, settings.get("validation_data"))
     recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}
     parts = key_parts(model, data, recorded_settings)
-    if _loads(name, results / name, parts, ("model.pt", "history.csv")):
-        fit = _load(name, model, parts, evaluate, results / name)
+    if _loads(name, folder, parts, ("model.pt", "history.csv")):
+        fit = _load(name, model, parts, evaluate, folder)
     else:
+        # a missing pin trained at last: say so, with a progress bar
+        announced = _mode in WRITING_MODES and _announce(name, folder, x, settings)
         with training.Timer() as timer:
-            history = training.fit(model, x, y, **settings)
+            history = training.fit(model, x, y, **settings, **({"verbose": True} if announced
+                                                               else {}))
         metrics = evaluate(model)
         # mixed_precision computes in bfloat16 only where the processor has bfloat16 units
         bf16 = (settings.get("mixed_precision")
@@ -186,9 +213,51 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
         }
         fit = Fit(model, history, metrics, False, timer.seconds, record)
         if _mode in WRITING_MODES:
-            _save(results / name, model, history, record)
+            _save(folder, model, history, record)
+            (folder / MISSING).unlink(missing_ok=True)
+        elif _stand_in and _stand_in["writing"] and not (folder / "pin.json").exists():
+            _record_missing(name, folder, model, x, y, settings)
     _record_pin(name, fit.loaded, fit.metrics, fit.recorded, fit.train_seconds)
     return fit
+
+
+def _examples(x, settings: dict) -> int:
+    """How many examples a fit passes over: its rows times its epochs."""
+    return x.shape[0] * settings.get("epochs", 1)
+
+
+def _record_missing(name: str, folder: Path, model: nn.Module, x, y, settings: dict) -> None:
+    """Write missing.json: the fit `name` could not be pinned here, since its data could not
+    be had; with its speed on the stand-in data, to estimate the real fit's time. The speed is
+    that of a second fit, on a copy of the model: the first paid for one-off set-up."""
+    with training.Timer() as timer:
+        training.fit(copy.deepcopy(model), x, y, **settings)
+    record = {"name": name, "why": _stand_in["why"], "data": _stand_in["data"],
+              "chapter": chapter_of(name),
+              "seconds_per_example": timer.seconds / _examples(x, settings),
+              **_run_facts(timer.seconds)}
+    del record["train_seconds"]
+    atomic_write(folder / MISSING, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+
+
+def read_missing(folder: Path) -> dict | None:
+    """missing.json of a pin whose data could not be had where the pins were made, if any."""
+    path = folder / MISSING
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _announce(name: str, folder: Path, x, settings: dict) -> bool:
+    """Say which missing pin is trained now, why it was missing and about how long it takes;
+    whether it was one."""
+    missing = read_missing(folder)
+    if missing is None:
+        return False
+    minutes = missing["seconds_per_example"] * _examples(x, settings) / 60
+    print(f"Training the fit {name!r} once, at its chapter's budget: it has no pin because "
+          f"{missing['why']} where the pins were made ({missing['processor']}, "
+          f"{missing['date']}). About {max(minutes, 0.1):.1f} minutes at that machine's speed.",
+          flush=True)
+    return True
 
 
 def _loads(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> bool:
@@ -213,7 +282,8 @@ def _record_pin(name: str, loaded: bool, metrics: dict, recorded: dict, seconds:
         "same_processor": same_processor, "train_seconds": seconds}})
 
 
-def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS, **settings):
+def pinned_result(name: str, function: Callable, *args, results: Path | None = None,
+                  **settings):
     """`function(*args, **settings)`, an expensive computation whose result is a dataclass of
     arrays, or its result pinned under `results/<name>/result.npz` (see the module)."""
     parts = {
@@ -221,7 +291,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path = RESULTS,
         "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
         "data": data_hash(*args),
     }
-    folder = results / name
+    folder = (results or results_root()) / name
     if _loads(name, folder, parts, ("result.npz",)):
         record = _current_record(name, folder, parts, files=("result.npz",))
         module, _, kind = record["type"].rpartition(".")
@@ -276,11 +346,15 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def chapter_of(name: str) -> str:
+    """The chapter that makes the pinned fit `name`, as a path from the book's root."""
+    found = sorted((BOOK_ROOT / "chapters").glob(f"{name[:2]}-*.qmd"))
+    return f"chapters/{found[0].name}" if found else "chapters/<chapter>.qmd"
+
+
 def retrain_command(name: str) -> str:
     """The command that trains the pinned fit `name` again (its chapter, in retrain mode)."""
-    found = sorted((BOOK_ROOT / "chapters").glob(f"{name[:2]}-*.qmd"))
-    target = f"chapters/{found[0].name}" if found else "chapters/<chapter>.qmd"
-    return f"python -m isldl.run {target} -p mode retrain"
+    return f"python -m isldl.run {chapter_of(name)} -p mode retrain"
 
 
 def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> Fit:
@@ -310,6 +384,11 @@ def _current_record(name: str, folder: Path, parts: dict, files: tuple[str, ...]
 def read_record(name: str, folder: Path) -> dict:
     """`pin.json` of the fit `name`, or a PinError that says what is wrong and what to do."""
     path = folder / "pin.json"
+    missing = read_missing(folder)
+    if not path.exists() and missing:
+        raise PinError(f"no pinned result for the fit {name!r}: {missing['why']} where the "
+                       f"pins were made. Where it can be had, train it once with "
+                       f"`{TRAIN_MISSING}` (or {retrain_command(name)}), then render again.")
     if not path.exists():
         raise PinError(f"no pinned result for the fit {name!r} ({_relative(path)} is missing). "
                        f"Train it: {retrain_command(name)}")

@@ -124,8 +124,9 @@ def check_parameters(given: dict, defaults: dict, chapter: str) -> None:
 
 
 def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("build/run"),
-                timeout: int | None = None) -> dict:
-    """Execute a chapter with papermill and return the metrics it recorded."""
+                timeout: int | None = None, show_output: bool = False) -> dict:
+    """Execute a chapter with papermill and return the metrics it recorded. With
+    `show_output`, what its cells print (a training's progress bar) reaches this terminal too."""
     import papermill
 
     qmd, out = Path(qmd).resolve(), Path(out).resolve()
@@ -149,7 +150,9 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
         papermill.execute_notebook(
             str(source_nb), str(executed_nb), parameters=parameters, cwd=str(qmd.parent),
             kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-            request_save_on_cell_execute=False)
+            request_save_on_cell_execute=False, log_output=show_output,
+            stdout_file=sys.stdout if show_output else None,
+            stderr_file=sys.stderr if show_output else None)
     except papermill.PapermillExecutionError as err:
         cell = _failed_cell(executed_nb)
         raise ChapterError(f"{qmd.name}: cell {cell} failed: {err.ename}: {err.evalue}") from err

@@ -104,7 +104,7 @@ def _metric(metrics: dict) -> str:
 def pinned_results(results: Path = RESULTS) -> list[dict[str, str]]:
     """One row per pinned fit (`results/*/pin.json`), sorted by name: its date, processor
     (and the device, where not the CPU), torch's version, training time and test metrics
-    ("test_" left off)."""
+    ("test_" left off); and one per fit recorded as missing, saying why."""
     rows = []
     for pin in sorted(results.glob("*/pin.json")):
         record = json.loads(pin.read_text())
@@ -118,7 +118,14 @@ def pinned_results(results: Path = RESULTS) -> list[dict[str, str]]:
             else "?",
             "Test metric": _metric(record.get("metrics", {})),
         })
-    return rows
+    for path in sorted(results.glob("*/missing.json")):
+        if not (path.parent / "pin.json").exists():  # its data could not be had (isldl.pinned)
+            missing = json.loads(path.read_text())
+            rows.append({"Fit": missing["name"], "Trained on": "not pinned", "Processor": "—",
+                         "torch": "—", "Training (s)": "—",
+                         "Test metric": f"{missing['why']} where the pins were made; "
+                                        "`make pins` trains it where it can be had"})
+    return sorted(rows, key=lambda row: row["Fit"])
 
 
 def environment_table(info: dict[str, str] | None = None) -> str:

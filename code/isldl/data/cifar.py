@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .files import REGISTRY, DataError, data_root, fetch, verify
+from .files import REGISTRY, DataError, data_root, expected_hash, fetch, verify
 
 # md5 of the three pickles inside the official tarball.
 CIFAR100_PARTS = {
@@ -78,7 +78,7 @@ def load_cifar100() -> Cifar100:
         if not (folder / part).exists():
             raise DataError(f"{folder / part} is missing; delete {folder} and fetch "
                             f"{REGISTRY['cifar-100-python.tar.gz'].url} again.")
-        verify(folder / part, checksum)
+        verify(folder / part, expected_hash(f"{folder.name}/{part}", checksum))
     return read_cifar100(folder)
 
 

@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .files import REGISTRY, DataError, atomic_write, cache_root, data_root, fetch
+from .files import (REGISTRY, DataError, atomic_write, cache_root, data_root, expected_hash,
+                    fetch)
 
 START, OOV, INDEX_FROM = 1, 2, 3
 _REVIEW = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+_\d+\.txt)$")
@@ -122,10 +123,12 @@ def _cache_path(source: Path) -> Path:
     if source.is_dir():
         identity = "folder:" + str(source.resolve())
     else:
-        identity = next(f.hash for f in REGISTRY.values() if source.name == Path(f.path).name)
+        identity = next(expected_hash(f.path, f.hash) for f in REGISTRY.values()
+                        if source.name == Path(f.path).name)
     # The recipe is this module's code: a change to the tokeniser or the shuffle is a new cache.
     recipe = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    key = f"{identity}|{REGISTRY['imdb/imdb_word_index.json'].hash}|{recipe}"
+    index = REGISTRY["imdb/imdb_word_index.json"]
+    key = f"{identity}|{expected_hash(index.path, index.hash)}|{recipe}"
     return cache_root() / f"imdb-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 

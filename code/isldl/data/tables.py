@@ -20,6 +20,11 @@ def _read_csv(name: str, **kwargs) -> pd.DataFrame:
     path = BOOK_DATA / name
     if not path.exists():
         raise DataError(f"{path} is missing: it ships with the book; restore it with git.")
+    if int(pd.__version__.split(".")[0]) < 3:
+        # pandas 3 reads a float correctly rounded; pandas 2's default parser can miss by the
+        # last bit (Hitters' 933.3330000000001 became 933.333), which changes the data, and so
+        # the pins' keys, with the version of pandas. Its exact parser agrees with pandas 3.
+        kwargs.setdefault("float_precision", "round_trip")
     try:
         return pd.read_csv(path, **kwargs)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:

@@ -1,0 +1,70 @@
+"""Train once each pin that is missing because its data could not be had where the pins were
+made (`results/<fit>/missing.json`), now that the data can be had here.
+
+    python -m isldl.train_missing        # what `make pins` runs, and `make book` before rendering
+
+For each such fit it first fetches the data the fit needs (downloading it where the network
+allows). Where that fails, the fit is left missing and its chapter will say so on its page;
+otherwise the chapter runs in `update` mode, which trains and pins only what is not current,
+its output (the announcement of the fit, why and about how long, and the progress bar)
+shown here. Commit the new `results/<fit>/` afterwards so that the next build loads it. A
+stale or damaged pin is never retrained here: the render reports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data.files import DataError, fetch
+from .paths import BOOK_ROOT, results_root
+from .pinned import MISSING, read_missing
+from .run import ChapterError, run_chapter
+
+
+def missing_pins(results: Path) -> dict[str, dict]:
+    """{fit: its missing.json} for every fit recorded as missing and not pinned since."""
+    return {path.parent.name: read_missing(path.parent)
+            for path in sorted(results.glob(f"*/{MISSING}"))
+            if not (path.parent / "pin.json").exists()}
+
+
+def train_missing(root: Path = BOOK_ROOT, out: Path = Path("build/pins")) -> list[str]:
+    """Train the missing pins (under `isldl.paths.results_root()`) whose data can be had now;
+    return the names of those trained."""
+    results, trained = results_root(), []
+    for name, missing in missing_pins(results).items():
+        try:
+            for file in missing["data"]:
+                fetch(file)
+        except DataError as err:
+            print(f"{name}: not trained, its data still cannot be had here ({err})")
+            continue
+        print(f"{name}: its data can be had now; running {missing['chapter']} in update mode",
+              flush=True)
+        run_chapter(root / missing["chapter"], {"mode": "update"}, out, show_output=True)
+        if not (results / name / "pin.json").exists():
+            raise ChapterError(f"{missing['chapter']} ran but did not pin {name!r}")
+        trained.append(name)
+    if trained:
+        print(f"pinned {', '.join(trained)}: commit {' '.join(f'results/{n}/' for n in trained)}")
+    return trained
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m isldl.train_missing",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("build/pins"),
+                        help="folder for the chapters' executed notebooks (default build/pins)")
+    args = parser.parse_args(argv)
+    try:
+        train_missing(out=args.out)
+    except ChapterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -60,8 +60,9 @@ pins: $(VENV)/.installed-test
 check-book: $(VENV)/.installed-test
 	$(PY) -m pytest book_checks
 
-## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts).
-test: $(VENV)/.installed-test tex
+## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts),
+## after training the pins whose data can be had now (`pins`), as the render would load them.
+test: $(VENV)/.installed-test tex pins
 	$(PY) -m pytest
 
 ## The tests against the newest versions that pyproject.toml allows instead of the lock, in their
@@ -73,6 +74,7 @@ test-latest: tex
 	  $(if $(CPU_TORCH),--index-url $(CPU_INDEX) --extra-index-url https://pypi.org/simple) \
 	  --editable ".[test,book]"
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m isldl.train_missing
 	$(LATEST)/bin/python -m pytest
 
 ## Put each listed bug into a copy of the package and check that the tests catch it.

@@ -48,7 +48,7 @@ MUTANTS = [
     Mutant("S4 initial weights compared bit for bit", "pinned.py",
            "rtol=1e-5, atol=1e-6", "rtol=0, atol=0", ("tests/test_pinned.py",)),
     Mutant("S4 update mode retrains current pins too", "pinned.py",
-           "    return True\n\n\ndef _record_pin", "    return False\n\n\ndef _record_pin",
+           "        return True\n\n    def read(", "        return False\n\n    def read(",
            ("tests/test_pinned.py",)),
     Mutant("S5 one_hot columns shifted", "data/imdb.py", "cols = np.concatenate(sequences)",
            "cols = np.concatenate(sequences) + 1", ("tests/test_exact.py",)),

@@ -129,6 +129,8 @@ def test_the_colab_set_up_cell_installs_the_release_keeps_torch_and_runs_the_cha
     assert not (packages / "torch").exists()
     added = installed(packages) - before  # what the set-up cell installed
     assert "isldl" in added and not added & closure(PREINSTALLED)
+    # nor what only runs chapters as notebooks (Colab pins its own ipykernel)
+    assert not added & {"ipykernel", "papermill", "nbformat"}
 
     recorded = json.loads(metrics.read_text())
     assert recorded["mode"] == "fast" and "fast mode" in recorded["not_the_books_results"]

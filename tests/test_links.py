@@ -59,5 +59,7 @@ def test_every_address_of_the_book_is_listed(root):
     weights = [a for a in found if a.what.startswith("pretrained weights")]
     assert len(weights) == 2 and weights[0].sha256_prefix == "0676ba61"  # resnet50-0676ba61.pth
     assert "https://www.statlearning.com" in urls  # the bibliography's
-    assert sum(a.what.startswith("Colab link") for a in found) == 8
+    colab = [a.url for a in found if "Colab link" in a.what]
+    assert len(colab) == 8 and all(url.startswith("https://github.com/isldl/isldl/blob/v")
+                                   for url in colab)
     assert not any(url.endswith((".", ",", ")")) for url in urls)

@@ -97,12 +97,14 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     monkeypatch.setenv("ISLDL_DATA", str(tmp_path / "data"))
     monkeypatch.delenv("ISLDL_OFFLINE")
     # A plain render (load mode) does not train: it stops and names the command to run.
-    with pytest.raises(ChapterError, match="`make pins`"):
+    with pytest.raises(ChapterError, match=r"`make pins` \(in a notebook: set mode = "
+                                           r"\"missing\" in the parameters cell\)"):
         run_chapter(chapter, {}, tmp_path / "plain-render")
 
     capsys.readouterr()
     assert train_missing(root, out=tmp_path / "pins") == ["03-cifar-cnn"]
     shown = capsys.readouterr()
+    assert "running chapters/03-cifar-cnn.qmd in missing mode" in shown.out
     assert "Training the fit '03-cifar-cnn' once, at its chapter's budget" in shown.out
     assert "CIFAR-100 (Krizhevsky 2009) could not be had where the pins were made" in shown.out
     assert "minutes at that machine's speed" in shown.out
@@ -119,11 +121,13 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     assert not any("could not be had" in text or "not the book's results" in text
                    for text in markdown)
 
-    # A stale pin is refused, by the render and by `make pins` alike, never retrained.
+    # A stale pin is refused, by the render and by the mode that `make pins` runs alike,
+    # never retrained.
     record = json.loads((folder / "pin.json").read_text())
     record["parts"]["code"] = "0" * 64
     (folder / "pin.json").write_text(json.dumps(record))
     assert train_missing(root, out=tmp_path / "pins") == []
-    with pytest.raises(ChapterError, match="stale: its code changed"):
-        run_chapter(chapter, {}, tmp_path / "stale-render")
+    for mode in ("load", "missing"):
+        with pytest.raises(ChapterError, match="stale: its code changed"):
+            run_chapter(chapter, {"mode": mode}, tmp_path / f"stale-{mode}")
     assert json.loads((folder / "pin.json").read_text())["parts"]["code"] == "0" * 64

@@ -1,6 +1,7 @@
 """Pinned results: written only by `retrain`, loaded by `load`, never stale, never corrupt."""
 
 import dataclasses
+import inspect
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import torch
 from torch import nn
 
 import isldl
-from isldl import models, pinned
+from isldl import models, pinned, train
 from isldl.pinned import PinError, changed_parts, key_parts, pinned_fit, set_mode
 
 X = np.linspace(-1, 1, 50, dtype="float32")[:, None]
@@ -140,9 +141,25 @@ def test_a_broken_pin_json_is_named_with_the_fix(tmp_path):
         fit_in("load", tmp_path)
 
 
+def test_missing_mode_trains_only_a_fit_recorded_as_missing(tmp_path):
+    with pytest.raises(PinError, match="no pinned result for the fit '01-m'"):
+        fit_in("missing", tmp_path)  # not pinned, and not recorded as missing: an error
+    (tmp_path / "01-m").mkdir()
+    (tmp_path / "01-m" / "missing.json").write_text(json.dumps(
+        {"name": "01-m", "why": "its data could not be had", "seconds_per_example": 1e-4,
+         "processor": "a CPU", "date": "2026-12-04"}))
+    with pytest.raises(PinError, match=r"train it once with `make pins` \(in a notebook"):
+        fit_in("load", tmp_path)
+    assert not fit_in("missing", tmp_path).loaded
+    assert {p.name for p in (tmp_path / "01-m").iterdir()} == {"model.pt", "history.csv",
+                                                                "pin.json"}
+    assert fit_in("missing", tmp_path).loaded  # pinned now: loaded, as in load mode
+
+
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError,
-                       match="mode must be one of load, retrain, update, fast; got 'fsat'"):
+                       match="mode must be one of load, retrain, update, missing, fast; "
+                             "got 'fsat'"):
         set_mode("fsat")
 
 
@@ -179,8 +196,59 @@ def test_pin_json_before_fingerprints_is_stale_not_an_error():
 def test_key_hashes_the_code_of_isldl_layers_inside_a_sequential():
     inner = nn.Sequential(models.KerasSimpleRNN(3, 2), nn.Linear(2, 1))
     code = pinned._code_of(inner)
-    assert "class KerasSimpleRNN" in code and "def fit(" in code
+    assert "class KerasSimpleRNN (" in code and "def fit (" in code
     assert "class KerasSimpleRNN" not in pinned._code_of(nn.Sequential(nn.Linear(1, 1)))
+
+
+TRAINING_CODE = '''
+def step(weight, grad, lr):
+    """One step down the gradient."""
+    return weight - lr * grad  # plain gradient descent
+'''
+
+
+@pytest.mark.parametrize("edit, stale", [
+    (lambda code: code.replace("One step down the gradient.", "A step, documented anew."),
+     False),
+    (lambda code: code.replace("# plain gradient descent", "# a comment, rewritten"), False),
+    (lambda code: code.replace('    """One step down the gradient."""\n', ""), False),
+    (lambda code: code.replace("\n\ndef", "\n\n\n# a new comment line\ndef"), False),
+    (lambda code: code.replace("weight - lr", "weight + lr"), True),
+    (lambda code: code.replace("lr * grad", "lr * grad * 2"), True),
+    (lambda code: code.replace('"""One step down the gradient."""', '"""One."""; lr = 1'),
+     True),
+])
+def test_the_code_key_ignores_docstrings_and_comments_but_not_one_operator(edit, stale):
+    before, after = pinned.code_text(TRAINING_CODE), pinned.code_text(edit(TRAINING_CODE))
+    assert (before != after) == stale
+
+
+def test_a_docstring_edit_keeps_a_pin_current_and_an_operator_change_stales_it(
+        tmp_path, monkeypatch):
+    fit_in("retrain", tmp_path)
+    source, real = inspect.getsource(train), inspect.getsource
+
+    def with_train_as(text):
+        monkeypatch.setattr(inspect, "getsource",
+                            lambda obj: text if obj is train else real(obj))
+
+    with_train_as(source.replace('"""Seed Python, NumPy and PyTorch', '"""Seed (anew) Python,'
+                                 ' NumPy and PyTorch'))
+    assert fit_in("load", tmp_path).loaded
+    with_train_as(source.replace("(1.0 - validation_split)", "(1.0 + validation_split)"))
+    with pytest.raises(PinError, match="its code changed"):
+        fit_in("load", tmp_path)
+
+
+def test_a_pin_json_edited_by_hand_is_refused(tmp_path):
+    fit_in("retrain", tmp_path)
+    path = tmp_path / "01-m" / "pin.json"
+    record = json.loads(path.read_text())
+    record["settings"]["epochs"] += 1  # the readable record no longer says what the key hashed
+    path.write_text(json.dumps(record))
+    with pytest.raises(PinError, match=r"01-m/pin.json: its settings .* are not those its key "
+                                       r"was made from \(edited by hand\?\)"):
+        fit_in("load", tmp_path)
 
 
 def test_data_hash_sees_values_dtypes_and_sparse_structure():

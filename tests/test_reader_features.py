@@ -266,13 +266,19 @@ def lock_lines(root) -> list[Requirement]:
     return [Requirement(line) for line in lines if line]
 
 
+EXTRAS = ("", "run", "test", "book")  # `make test` and `make book` install test and book,
+# which include run
+
+
 def declared_requirements() -> list[Requirement]:
-    """isldl's requirements and those of its test and book extras, as installed."""
+    """isldl's requirements and those of its extras that `make` installs, as installed."""
     found = []
     for line in metadata.requires("isldl"):
         requirement = Requirement(line)
+        if requirement.name == "isldl":  # an extra that includes another: isldl[run]
+            continue
         if requirement.marker is None or any(requirement.marker.evaluate({"extra": extra})
-                                             for extra in ("", "test", "book")):
+                                             for extra in EXTRAS):
             found.append(requirement)
     return found
 
@@ -297,7 +303,7 @@ def test_the_lock_pins_each_dependency_once_within_its_range_for_each_python(env
     for requirement in declared:
         context = {**environment, "extra": ""}
         if requirement.marker and not any(requirement.marker.evaluate({**context, "extra": e})
-                                          for e in ("", "test", "book")):
+                                          for e in EXTRAS):
             continue  # python-glmnet elsewhere than on Linux x86-64
         name = canonicalize_name(requirement.name)
         pins = [line for line in lock if canonicalize_name(line.name) == name

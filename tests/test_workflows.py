@@ -66,7 +66,7 @@ def test_the_publishing_workflow_trains_missing_pins_and_hands_them_back():
     hand_back = next(i for i, s in enumerate(steps)
                      if s.get("uses", "").startswith("peter-evans/create-pull-request"))
     assert render < hand_back and steps[hand_back]["with"]["add-paths"] == "results/"
-    assert publish["permissions"]["pull-requests"] == "write"
+    assert publish["jobs"]["book"]["permissions"]["pull-requests"] == "write"
 
 
 def test_make_book_trains_the_missing_pins_before_it_renders(root):

@@ -190,9 +190,11 @@ def _l1_penalty() -> dict:
     """How this scikit-learn spells an L1 penalty: `l1_ratio=1` from 1.8, which deprecates
     `penalty`; `penalty="l1"` before (1.7 is the last release for Python 3.10), where a lone
     `l1_ratio` is ignored."""
+    import re
+
     import sklearn
 
-    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
+    major, minor = (int(part) for part in re.match(r"(\d+)\.(\d+)", sklearn.__version__).groups())
     return {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
 
 

@@ -7,7 +7,8 @@ each data file still have its checksum?
   against their checksums; the pretrained weights against the SHA-256 prefix in their names
   (torchvision's own check).
 - The links in the book's pages (chapters, preface, appendices, errata, bibliography) and
-  each chapter's "Open in Colab" link must answer with a status below 400.
+  the notebook that each chapter's "Open in Colab" link opens (on GitHub, at the release's
+  tag) must answer with a status below 400.
 
 The weekly workflow `.github/workflows/links.yml` runs it and opens an issue with the report
 when an address fails. The exit status is 1 when one did.
@@ -71,10 +72,15 @@ def page_links(root: Path = BOOK_ROOT) -> list[Address]:
     return [Address(url, f"link in {page}") for url, page in seen.items()]
 
 
+COLAB = "https://colab.research.google.com/github/"
+
+
 def colab_links(root: Path = BOOK_ROOT) -> list[Address]:
-    """The "Open in Colab" link under each chapter's title (`notebooks/links.json`)."""
+    """The notebook behind each chapter's "Open in Colab" link (`notebooks/links.json`), on
+    GitHub at the release's tag: Colab itself answers any such address with a page."""
     chapters = json.loads((root / "notebooks" / "links.json").read_text())["chapters"]
-    return [Address(links["colab"], f"Colab link of {name}") for name, links in chapters.items()]
+    return [Address(links["colab"].replace(COLAB, "https://github.com/"),
+                    f"notebook of {name}'s Colab link") for name, links in chapters.items()]
 
 
 def addresses(root: Path = BOOK_ROOT) -> list[Address]:

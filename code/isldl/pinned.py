@@ -9,20 +9,24 @@ chapter's *mode*, set once per chapter run (`set_mode`, called by `isldl.start_c
 - `retrain`: train at the chapter's budget and save the result.
 - `update`: load the pins that are current, retrain and save the others (missing, stale or
   damaged): what to run after changing the code that trains some of them.
+- `missing`: train and save only the fits recorded as missing (below), load the others as
+  `load` does (a stale or damaged pin is still an error): what `make pins` runs.
 - `fast`: train (on the chapter's small budget) and save nothing.
 
 A pin is stale when its *key* differs: the model's architecture and initial weights, the code
-that trains it (the module `isldl.train` and the classes of the model's own layers), the
+that trains it (the module `isldl.train` and the classes of the model's own layers, as Python
+reads them: without docstrings and comments, so that a documentation edit keeps every pin), the
 settings as passed to `fit`, and the data (a hash of every array). `pin.json` keeps each part,
-so the error says which part changed, and the SHA-256 of each file it pins. The initial weights
+so the error says which part changed, and the SHA-256 of each file it pins. Its readable
+settings must hash to its key's: a pin.json edited by hand is an error, not loaded. The initial weights
 are kept as a fingerprint compared with a tolerance, not as a hash: the orthogonal matrices of
 a recurrent layer come out different in their last bits with one thread or two.
 
 A fit whose data could not be had where the pins were made has no pin: its chapter ran on
 stand-in data. Retraining there leaves `results/<name>/missing.json` instead, which says why
 and how long the fit takes. In `load` mode such a fit is a `PinError` that names `make pins`,
-the explicit step (part of `make book`) that trains each missing pin once where its data can
-now be had, announcing the fit, why and about how long, with a progress bar.
+the explicit step (part of `make book`) that runs its chapter in `missing` mode where its data
+can now be had, announcing the fit, why and about how long, with a progress bar.
 
 `pinned_result(name, function, *args, **settings)` does the same for an expensive computation
 that is not a network's fit, such as the lasso's path of penalties: its result, a dataclass of
@@ -32,14 +36,18 @@ the data.
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import hashlib
 import importlib
 import inspect
+import io
 import json
 import platform
 import sys
+import textwrap
+import tokenize
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -56,8 +64,8 @@ from . import train as training
 from .data.files import REGISTRY, DataError, atomic_write, file_hash
 from .paths import BOOK_ROOT, results_root
 
-MODES = ("load", "retrain", "update", "fast")
-WRITING_MODES = ("retrain", "update")
+MODES = ("load", "retrain", "update", "missing", "fast")
+WRITING_MODES = ("retrain", "update", "missing")
 MISSING = "missing.json"
 """The file that stands for a pin whose data could not be had where the pins were made."""
 TRAIN_MISSING = "make pins"
@@ -134,12 +142,60 @@ def data_hash(*arrays) -> str:
     return digest.hexdigest()
 
 
+def code_text(source: str) -> str:
+    """Python source as the interpreter reads it: its tokens, without comments, blank lines
+    and docstrings. Tokens, not `ast.unparse`, whose output changes from one Python to the
+    next; an f-string is kept as written (Python 3.12 splits it into several tokens)."""
+    source = textwrap.dedent(source)
+    docstrings = {(node.body[0].lineno, node.body[0].col_offset)
+                  for node in ast.walk(ast.parse(source))
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                       ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)
+                  and isinstance(node.body[0].value.value, str)}
+    lines = source.splitlines(keepends=True)
+    f_start, f_end = (getattr(tokenize, name, None) for name in ("FSTRING_START", "FSTRING_END"))
+    words, open_fstrings, after_docstring = [], [], False
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == f_start:
+            open_fstrings.append(token.start)
+        elif token.type == f_end:
+            start = open_fstrings.pop()
+            if not open_fstrings:
+                words.append(_text_between(lines, start, token.end))
+        elif open_fstrings or token.type in _UNREAD:
+            continue
+        elif token.type == tokenize.STRING and token.start in docstrings:
+            after_docstring = True
+        elif token.type == tokenize.NEWLINE and after_docstring:
+            after_docstring = False  # the docstring's own line
+        else:
+            after_docstring = False
+            words.append(_MARKERS.get(token.type, token.string))
+    return " ".join(words)
+
+
+_UNREAD = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
+_MARKERS = {tokenize.NEWLINE: "<newline>", tokenize.INDENT: "<indent>",
+            tokenize.DEDENT: "<dedent>"}
+
+
+def _text_between(lines: list[str], start: tuple[int, int], end: tuple[int, int]) -> str:
+    (first, column), (last, end_column) = start, end
+    if first == last:
+        return lines[first - 1][column:end_column]
+    return (lines[first - 1][column:] + "".join(lines[first:last - 1])
+            + lines[last - 1][:end_column])
+
+
 def _code_of(model: nn.Module) -> str:
-    """The source of `isldl.train` and of every isldl class among model's layers (a
-    `KerasSimpleRNN` inside an `nn.Sequential` counts)."""
+    """The code of `isldl.train` and of every isldl class among model's layers (a
+    `KerasSimpleRNN` inside an `nn.Sequential` counts), as `code_text` reads it."""
     classes = {type(m) for m in model.modules() if type(m).__module__.startswith("isldl")}
-    return inspect.getsource(training) + "".join(
-        inspect.getsource(cls) for cls in sorted(classes, key=lambda cls: cls.__qualname__))
+    return code_text(inspect.getsource(training)) + "".join(
+        code_text(inspect.getsource(cls)) for cls in sorted(classes,
+                                                            key=lambda cls: cls.__qualname__))
 
 
 FINGERPRINT_VALUES = 16  # evenly spaced values of each tensor
@@ -162,13 +218,18 @@ def same_weights(saved: dict, now: dict) -> bool:
         for k in now)
 
 
+def settings_hash(settings: dict) -> str:
+    """The key's hash of settings; an object among them (an optimizer) counts by its repr."""
+    return _sha(json.dumps(settings, sort_keys=True, default=str).encode())
+
+
 def key_parts(model: nn.Module, data: tuple, settings: dict) -> dict:
     """Each part of a fit's key: what the model is, how it is trained, on what."""
     return {
         "architecture": _sha(repr(model).encode()),
         "initial_weights": weights_fingerprint(model),
         "code": _sha(_code_of(model).encode()),
-        "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
+        "settings": settings_hash(settings),
         "data": data_hash(*data),
     }
 
@@ -178,6 +239,108 @@ def changed_parts(saved: dict, now: dict) -> list[str]:
     return [part for part, value in now.items()
             if not (same_weights(saved.get(part), value) if part == "initial_weights"
                     else saved.get(part) == value)]
+
+
+# ------------------------------------------------------------------------------------ a pin
+
+
+class Pin:
+    """One pinned result, `results/<name>/`: its pin.json, the files it lists, and the
+    checks that it is current (its key is today's) and intact (each file has its SHA-256).
+    Each file is read and hashed at most once."""
+
+    def __init__(self, name: str, files: tuple[str, ...], results: Path | None = None):
+        self.name, self.files = name, files
+        self.folder = (results or results_root()) / name
+        self._checked: dict | None = None
+
+    def restore_hint(self) -> str:
+        return (f"restore it with `git checkout {_relative(self.folder)}` or "
+                f"{retrain_command(self.name)}")
+
+    def missing(self) -> dict | None:
+        """missing.json, where the fit's data could not be had when the pins were made."""
+        return read_missing(self.folder)
+
+    def record(self) -> dict:
+        """pin.json, or a PinError that says what is wrong and what to do."""
+        path = self.folder / "pin.json"
+        if not path.exists():
+            missing = self.missing()
+            if missing:
+                raise PinError(f"no pinned result for the fit {self.name!r}: {missing['why']} "
+                               f"where the pins were made. Where it can be had, train it once "
+                               f"with `{TRAIN_MISSING}` (in a notebook: set mode = \"missing\" "
+                               f"in the parameters cell), then render again.")
+            raise PinError(f"no pinned result for the fit {self.name!r} ({_relative(path)} is "
+                           f"missing). Train it: {retrain_command(self.name)}")
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise PinError(f"{_relative(path)} is not valid JSON ({err}); "
+                           f"{self.restore_hint()}") from None
+
+    def current(self, parts: dict) -> dict:
+        """pin.json, after checking that its key is `parts` and every file intact."""
+        if self._checked is not None:
+            return self._checked
+        record = self.record()
+        changed = changed_parts(record.get("parts", {}), parts)
+        if changed:
+            raise PinError(f"the pinned fit {self.name!r} is stale: its {', '.join(changed)} "
+                           f"changed since it was trained. Train it again: "
+                           f"{retrain_command(self.name)}")
+        if settings_hash(record.get("settings")) != record["parts"]["settings"]:
+            raise PinError(f"{_relative(self.folder / 'pin.json')}: its settings "
+                           f"{record.get('settings')} are not those its key was made from "
+                           f"(edited by hand?); {self.restore_hint()}")
+        checksums = record.get("files", {})
+        if set(checksums) != set(self.files):
+            raise PinError(f"{_relative(self.folder / 'pin.json')} lists no checksums for its "
+                           f"files; {retrain_command(self.name)}")
+        for file, expected in checksums.items():
+            path = self.folder / file
+            if not path.exists() or file_hash(path) != expected:
+                what = ("is missing" if not path.exists()
+                        else "does not match its SHA-256 in pin.json")
+                raise PinError(f"{_relative(path)} {what} (truncated or altered?); "
+                               f"{self.restore_hint()}")
+        self._checked = record
+        return record
+
+    def loads(self, parts: dict) -> bool:
+        """Whether this run loads the pin: always in `load` mode (a bad pin is then an error),
+        in `missing` mode unless it is recorded as missing, in `update` mode when it is current
+        and intact."""
+        if _mode == "missing":
+            return (self.folder / "pin.json").exists() or self.missing() is None
+        if _mode != "update":
+            return _mode == "load"
+        try:
+            self.current(parts)
+        except PinError:
+            return False
+        return True
+
+    def read(self, reader: Callable[[Path], object]):
+        """`reader(folder)`, its failure a PinError that says how to restore the pin."""
+        try:
+            return reader(self.folder)
+        except Exception as err:
+            raise PinError(f"the pinned result {self.name!r} cannot be read ({err}); "
+                           f"{self.restore_hint()}") from err
+
+    def save(self, writers: dict[str, Callable[[Path], None]], record: dict) -> None:
+        """Write each file with its writer, then pin.json with their checksums; a missing.json
+        that stood for this pin goes."""
+        for file, write in writers.items():
+            atomic_write(self.folder / file, write)
+        record["files"] = {file: file_hash(self.folder / file) for file in writers}
+        # pin.json last: it holds the key, so a fit is only "pinned" once everything is
+        # written. A setting that is an object (an optimizer) is written as its repr.
+        atomic_write(self.folder / "pin.json",
+                     lambda tmp: tmp.write_text(json.dumps(record, indent=2, default=str)))
+        (self.folder / MISSING).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------- the fit
@@ -191,32 +354,39 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
     `isldl.run` the outcome is recorded as `pin:<name>` (loaded or not, metrics now and as
     saved), which the tests check.
     """
-    folder = (results or results_root()) / name
+    pin = Pin(name, ("model.pt", "history.csv"), results)
     data = (x, y, settings.get("validation_data"))
     recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}
     parts = key_parts(model, data, recorded_settings)
-    if _loads(name, folder, parts, ("model.pt", "history.csv")):
-        fit = _load(name, model, parts, evaluate, folder)
+    if pin.loads(parts):
+        record = pin.current(parts)
+
+        def read(folder: Path) -> pd.DataFrame:
+            model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu",
+                                             weights_only=True))
+            return pd.read_csv(folder / "history.csv", index_col="epoch")
+
+        history = pin.read(read)
+        model.to(training.default_device()).eval()
+        fit = Fit(model, history, evaluate(model), True, record["train_seconds"], record)
     else:
         # a missing pin trained at last: say so, with a progress bar
-        announced = _mode in WRITING_MODES and _announce(name, folder, x, settings)
+        announced = _mode in WRITING_MODES and _announce(pin, x, settings)
         with training.Timer() as timer:
-            history = training.fit(model, x, y, **settings, **({"verbose": True} if announced
-                                                               else {}))
+            history = training.fit(model, x, y, **({**settings, "verbose": True} if announced
+                                                   else settings))
         metrics = evaluate(model)
-        # mixed_precision computes in bfloat16 only where the processor has bfloat16 units
-        bf16 = (settings.get("mixed_precision")
-                and training.bf16_is_fast(training.default_device()))
-        record = {
-            "name": name, "parts": parts, "settings": recorded_settings, "metrics": metrics,
-            "precision": "bfloat16" if bf16 else "float32", **_run_facts(timer.seconds),
-        }
+        record = {"name": name, "parts": parts, "settings": recorded_settings,
+                  "metrics": metrics, "precision": history.attrs["precision"],
+                  **_run_facts(timer.seconds)}
         fit = Fit(model, history, metrics, False, timer.seconds, record)
         if _mode in WRITING_MODES:
-            _save(folder, model, history, record)
-            (folder / MISSING).unlink(missing_ok=True)
-        elif _stand_in and _stand_in["writing"] and not (folder / "pin.json").exists():
-            _record_missing(name, folder, model, x, y, settings)
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            pin.save({"model.pt": lambda tmp: torch.save(state, tmp),
+                      "history.csv": lambda tmp: history.to_csv(tmp, float_format="%.8g")},
+                     record)
+        elif _stand_in and _stand_in["writing"] and not (pin.folder / "pin.json").exists():
+            _record_missing(pin, model, x, y, settings)
     _record_pin(name, fit.loaded, fit.metrics, fit.recorded, fit.train_seconds)
     return fit
 
@@ -226,18 +396,19 @@ def _examples(x, settings: dict) -> int:
     return x.shape[0] * settings.get("epochs", 1)
 
 
-def _record_missing(name: str, folder: Path, model: nn.Module, x, y, settings: dict) -> None:
-    """Write missing.json: the fit `name` could not be pinned here, since its data could not
-    be had; with its speed on the stand-in data, to estimate the real fit's time. The speed is
-    that of a second fit, on a copy of the model: the first paid for one-off set-up."""
+def _record_missing(pin: Pin, model: nn.Module, x, y, settings: dict) -> None:
+    """Write missing.json: the fit could not be pinned here, since its data could not be had;
+    with its speed on the stand-in data, to estimate the real fit's time. The speed is that of
+    a second fit, on a copy of the model: the first paid for one-off set-up."""
     with training.Timer() as timer:
         training.fit(copy.deepcopy(model), x, y, **settings)
-    record = {"name": name, "why": _stand_in["why"], "data": _stand_in["data"],
-              "chapter": chapter_of(name),
+    record = {"name": pin.name, "why": _stand_in["why"], "data": _stand_in["data"],
+              "chapter": chapter_of(pin.name),
               "seconds_per_example": timer.seconds / _examples(x, settings),
               **_run_facts(timer.seconds)}
     del record["train_seconds"]
-    atomic_write(folder / MISSING, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+    atomic_write(pin.folder / MISSING,
+                 lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
 
 
 def read_missing(folder: Path) -> dict | None:
@@ -246,29 +417,17 @@ def read_missing(folder: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _announce(name: str, folder: Path, x, settings: dict) -> bool:
+def _announce(pin: Pin, x, settings: dict) -> bool:
     """Say which missing pin is trained now, why it was missing and about how long it takes;
     whether it was one."""
-    missing = read_missing(folder)
+    missing = pin.missing()
     if missing is None:
         return False
     minutes = missing["seconds_per_example"] * _examples(x, settings) / 60
-    print(f"Training the fit {name!r} once, at its chapter's budget: it has no pin because "
-          f"{missing['why']} where the pins were made ({missing['processor']}, "
+    print(f"Training the fit {pin.name!r} once, at its chapter's budget: it has no pin "
+          f"because {missing['why']} where the pins were made ({missing['processor']}, "
           f"{missing['date']}). About {max(minutes, 0.1):.1f} minutes at that machine's speed.",
           flush=True)
-    return True
-
-
-def _loads(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> bool:
-    """Whether this run loads the pin `name`: always in `load` mode (a bad pin is then an
-    error), in `update` mode when the pin is current and intact."""
-    if _mode != "update":
-        return _mode == "load"
-    try:
-        _current_record(name, folder, parts, files)
-    except PinError:
-        return False
     return True
 
 
@@ -286,22 +445,21 @@ def pinned_result(name: str, function: Callable, *args, results: Path | None = N
                   **settings):
     """`function(*args, **settings)`, an expensive computation whose result is a dataclass of
     arrays, or its result pinned under `results/<name>/result.npz` (see the module)."""
+    pin = Pin(name, ("result.npz",), results)
     parts = {
-        "code": _sha(inspect.getsource(sys.modules[function.__module__]).encode()),
-        "settings": _sha(json.dumps(settings, sort_keys=True, default=str).encode()),
+        "code": _sha(code_text(inspect.getsource(sys.modules[function.__module__])).encode()),
+        "settings": settings_hash(settings),
         "data": data_hash(*args),
     }
-    folder = (results or results_root()) / name
-    if _loads(name, folder, parts, ("result.npz",)):
-        record = _current_record(name, folder, parts, files=("result.npz",))
+    if pin.loads(parts):
+        record = pin.current(parts)
         module, _, kind = record["type"].rpartition(".")
-        try:
+
+        def read(folder: Path):
             with np.load(folder / "result.npz") as arrays:
-                result = getattr(importlib.import_module(module), kind)(**arrays)
-        except Exception as err:
-            raise PinError(f"the pinned result {name!r} cannot be read ({err}); restore it "
-                           f"with `git checkout {_relative(folder)}` or "
-                           f"{retrain_command(name)}") from err
+                return getattr(importlib.import_module(module), kind)(**arrays)
+
+        result = pin.read(read)
         _record_pin(name, True, {}, record, record["train_seconds"])
         return result
     with training.Timer() as timer:
@@ -313,10 +471,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path | None = N
     }
     if _mode in WRITING_MODES:
         arrays = dataclasses.asdict(result)
-        atomic_write(folder / "result.npz", lambda tmp: np.savez_compressed(tmp, **arrays))
-        record["files"] = {"result.npz": file_hash(folder / "result.npz")}
-        atomic_write(folder / "pin.json", lambda tmp: tmp.write_text(json.dumps(record,
-                                                                                  indent=2)))
+        pin.save({"result.npz": lambda tmp: np.savez_compressed(tmp, **arrays)}, record)
     _record_pin(name, False, {}, record, timer.seconds)
     return result
 
@@ -357,73 +512,5 @@ def retrain_command(name: str) -> str:
     return f"python -m isldl.run {chapter_of(name)} -p mode retrain"
 
 
-def _load(name: str, model: nn.Module, parts: dict, evaluate, folder: Path) -> Fit:
-    record = _current_record(name, folder, parts, files=("model.pt", "history.csv"))
-    try:
-        state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-        history = pd.read_csv(folder / "history.csv", index_col="epoch")
-    except Exception as err:
-        raise PinError(f"the pinned fit {name!r} cannot be read ({err}); restore it with "
-                       f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from err
-    model.to(training.default_device()).eval()
-    return Fit(model, history, evaluate(model), True, record["train_seconds"], record)
-
-
-def _current_record(name: str, folder: Path, parts: dict, files: tuple[str, ...]) -> dict:
-    """`pin.json` of `name` after checking that its key is today's and its files intact."""
-    record = read_record(name, folder)
-    changed = changed_parts(record.get("parts", {}), parts)
-    if changed:
-        raise PinError(f"the pinned fit {name!r} is stale: its {', '.join(changed)} changed "
-                       f"since it was trained. Train it again: {retrain_command(name)}")
-    verify_files(name, folder, record, files)
-    return record
-
-
-def read_record(name: str, folder: Path) -> dict:
-    """`pin.json` of the fit `name`, or a PinError that says what is wrong and what to do."""
-    path = folder / "pin.json"
-    missing = read_missing(folder)
-    if not path.exists() and missing:
-        raise PinError(f"no pinned result for the fit {name!r}: {missing['why']} where the "
-                       f"pins were made. Where it can be had, train it once with "
-                       f"`{TRAIN_MISSING}` (or {retrain_command(name)}), then render again.")
-    if not path.exists():
-        raise PinError(f"no pinned result for the fit {name!r} ({_relative(path)} is missing). "
-                       f"Train it: {retrain_command(name)}")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise PinError(f"{_relative(path)} is not valid JSON ({err}); restore it with "
-                       f"`git checkout {_relative(folder)}` or {retrain_command(name)}") from None
-
-
-def verify_files(name: str, folder: Path, record: dict,
-                 files: tuple[str, ...] = ("model.pt", "history.csv")) -> None:
-    """Check every pinned file against the SHA-256 that pin.json recorded for it."""
-    checksums = record.get("files", {})
-    if set(checksums) != set(files):
-        raise PinError(f"{_relative(folder / 'pin.json')} lists no checksums for its files; "
-                       f"{retrain_command(name)}")
-    for file, expected in checksums.items():
-        path = folder / file
-        if not path.exists() or file_hash(path) != expected:
-            what = "is missing" if not path.exists() else "does not match its SHA-256 in pin.json"
-            raise PinError(f"{_relative(path)} {what} (truncated or altered?); restore it with "
-                           f"`git checkout {_relative(folder)}` or {retrain_command(name)}")
-
-
 def _relative(path: Path) -> str:
-    return str(path.relative_to(BOOK_ROOT)) if path.is_relative_to(BOOK_ROOT) else str(path)
-
-
-def _save(folder: Path, model: nn.Module, history: pd.DataFrame, record: dict) -> None:
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    atomic_write(folder / "model.pt", lambda tmp: torch.save(state, tmp))
-    atomic_write(folder / "history.csv", lambda tmp: history.to_csv(tmp, float_format="%.8g"))
-    record["files"] = {file: file_hash(folder / file) for file in ("model.pt", "history.csv")}
-    # pin.json last: it holds the key, so a fit is only "pinned" once everything is written.
-    # A setting that is an object (an optimizer) is written as its repr, as the key hashes it.
-    atomic_write(folder / "pin.json",
-                 lambda tmp: tmp.write_text(json.dumps(record, indent=2, default=str)))
+    return (path.relative_to(BOOK_ROOT) if path.is_relative_to(BOOK_ROOT) else path).as_posix()

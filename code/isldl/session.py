@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .chapter import markdown_table
-from .paths import RESULTS
+from .paths import results_root
 
 LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "python-glmnet",
              "matplotlib")
@@ -101,11 +101,11 @@ def _metric(metrics: dict) -> str:
     return ", ".join(one(name, value) for name, value in metrics.items())
 
 
-def pinned_results(results: Path = RESULTS) -> list[dict[str, str]]:
+def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
     """One row per pinned fit (`results/*/pin.json`), sorted by name: its date, processor
     (and the device, where not the CPU), torch's version, training time and test metrics
     ("test_" left off); and one per fit recorded as missing, saying why."""
-    rows = []
+    results, rows = results or results_root(), []
     for pin in sorted(results.glob("*/pin.json")):
         record = json.loads(pin.read_text())
         rows.append({
@@ -135,6 +135,6 @@ def environment_table(info: dict[str, str] | None = None) -> str:
                                         "Version or name": list(info.values())}), index=False)
 
 
-def pinned_table(results: Path = RESULTS) -> str:
+def pinned_table(results: Path | None = None) -> str:
     """`pinned_results()` as a Markdown table."""
     return markdown_table(pd.DataFrame(pinned_results(results)), index=False)

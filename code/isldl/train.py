@@ -250,7 +250,8 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
     x may be a NumPy array, a tensor or a SciPy sparse matrix (densified one batch at a time).
     `mixed_precision=True` computes the network in bfloat16 where `bf16_is_fast` (about twice
     as fast for convolutions on such CPUs) and is ignored elsewhere. The progress bar shows in a
-    terminal only, unless `verbose` says otherwise.
+    terminal only, unless `verbose` says otherwise. The history's `attrs["precision"]` says
+    which precision the network computed in.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
@@ -286,7 +287,9 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
                 row |= {f"val_{name}": value for name, value in scores.items()}
             rows.append(row)
             bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()})
-    return pd.DataFrame(rows, index=pd.RangeIndex(1, epochs + 1, name="epoch"))
+    history = pd.DataFrame(rows, index=pd.RangeIndex(1, epochs + 1, name="epoch"))
+    history.attrs["precision"] = "bfloat16" if mixed_precision else "float32"
+    return history
 
 
 def _quiet(verbose: bool | None) -> bool | None:

@@ -5,10 +5,11 @@ made (`results/<fit>/missing.json`), now that the data can be had here.
 
 For each such fit it first fetches the data the fit needs (downloading it where the network
 allows). Where that fails, the fit is left missing and its chapter will say so on its page;
-otherwise the chapter runs in `update` mode, which trains and pins only what is not current,
-its output (the announcement of the fit, why and about how long, and the progress bar)
-shown here. Commit the new `results/<fit>/` afterwards so that the next build loads it. A
-stale or damaged pin is never retrained here: the render reports it.
+otherwise the chapter runs in `missing` mode, which trains and pins only the fits recorded as
+missing, its output (the announcement of the fit, why and about how long, and the progress
+bar) shown here. Commit the new `results/<fit>/` afterwards so that the next build loads it.
+Any other pin of that chapter is loaded as a render loads it: a stale or damaged one stops
+the run with its error, never retrained here.
 """
 
 from __future__ import annotations
@@ -41,14 +42,20 @@ def train_missing(root: Path = BOOK_ROOT, out: Path = Path("build/pins")) -> lis
         except DataError as err:
             print(f"{name}: not trained, its data still cannot be had here ({err})")
             continue
-        print(f"{name}: its data can be had now; running {missing['chapter']} in update mode",
+        print(f"{name}: its data can be had now; running {missing['chapter']} in missing mode",
               flush=True)
-        run_chapter(root / missing["chapter"], {"mode": "update"}, out, show_output=True)
+        metrics = run_chapter(root / missing["chapter"], {"mode": "missing"}, out,
+                              show_output=True)
+        if "data_error" in metrics:  # the chapter found more data missing than was recorded
+            print(f"{name}: not trained, its chapter ran on stand-in data "
+                  f"({metrics['data_error']})")
+            continue
         if not (results / name / "pin.json").exists():
             raise ChapterError(f"{missing['chapter']} ran but did not pin {name!r}")
         trained.append(name)
     if trained:
-        print(f"pinned {', '.join(trained)}: commit {' '.join(f'results/{n}/' for n in trained)}")
+        print(f"pinned {', '.join(trained)} in {results}: commit them so that the next build "
+              "loads them")
     return trained
 
 

@@ -32,15 +32,19 @@ class Cifar100(NamedTuple):
     coarse_names: list[str]
 
 
+ARCHIVE = "cifar-100-python.tar.gz"
+
+
 def _unpickle(path) -> dict:
     if not path.exists():
         raise DataError(f"{path} is missing: an extracted CIFAR-100 holds train, test and meta; "
-                        "delete the folder and extract the archive again.")
+                        "delete the folder and extract the archive again.", file=ARCHIVE)
     try:
         with open(path, "rb") as f:
             return pickle.load(f, encoding="latin1")
     except Exception as err:  # truncated or foreign files raise many different errors
-        raise DataError(f"{path} is not a readable CIFAR-100 pickle: {err}") from err
+        raise DataError(f"{path} is not a readable CIFAR-100 pickle: {err}",
+                        file=ARCHIVE) from err
 
 
 def read_cifar100(folder) -> Cifar100:
@@ -64,21 +68,23 @@ def read_cifar100(folder) -> Cifar100:
     except (KeyError, ValueError) as err:
         raise DataError(f"{folder} is not CIFAR-100's python version: expected pickles with "
                         "'data' rows of 3,072 bytes, 'fine_labels', 'coarse_labels' and the label "
-                        f"names ({type(err).__name__}: {err})") from err
+                        f"names ({type(err).__name__}: {err})", file=ARCHIVE) from err
 
 
 def load_cifar100() -> Cifar100:
     """CIFAR-100: 50,000 training and 10,000 test images; extracted once under the data root."""
     folder = data_root() / "cifar-100-python"
     if not folder.exists():
-        tarball = fetch("cifar-100-python.tar.gz")
-        with tarfile.open(tarball) as tar:
+        with tarfile.open(fetch(ARCHIVE)) as tar:
             tar.extractall(data_root(), filter="data")
     for part, checksum in CIFAR100_PARTS.items():
         if not (folder / part).exists():
             raise DataError(f"{folder / part} is missing; delete {folder} and fetch "
-                            f"{REGISTRY['cifar-100-python.tar.gz'].url} again.")
-        verify(folder / part, expected_hash(f"{folder.name}/{part}", checksum))
+                            f"{REGISTRY[ARCHIVE].url} again.", file=ARCHIVE)
+        try:
+            verify(folder / part, expected_hash(f"{folder.name}/{part}", checksum))
+        except DataError as err:
+            raise DataError(str(err), file=ARCHIVE) from None
     return read_cifar100(folder)
 
 

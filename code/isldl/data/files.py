@@ -109,10 +109,13 @@ def expected_hash(path: str, default: str) -> str:
     if not overrides:
         return default
     try:
-        return json.loads(Path(overrides).read_text()).get(path, default)
+        checksums = json.loads(Path(overrides).read_text())
     except (OSError, ValueError) as err:
+        checksums = err
+    if not isinstance(checksums, dict):
         raise DataError(f"{TEST_CHECKSUMS_ENV}={overrides} is not a readable JSON object of "
-                        f"checksums ({err})") from err
+                        f"checksums ({checksums})")
+    return checksums.get(path, default)
 
 
 def file_hash(path: Path, algorithm: str = "sha256") -> str:

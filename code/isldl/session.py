@@ -124,7 +124,7 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
             rows.append({"Fit": missing["name"], "Trained on": "not pinned", "Processor": "—",
                          "torch": "—", "Training (s)": "—",
                          "Test metric": f"{missing['why']} where the pins were made; "
-                                        "`make pins` trains it where it can be had"})
+                                        "see `make pins`"})
     return sorted(rows, key=lambda row: row["Fit"])
 
 

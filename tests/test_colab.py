@@ -77,6 +77,17 @@ def tagged_clone(root: Path, folder: Path) -> Path:
     return folder
 
 
+def lock_without(preinstalled: set[str], root: Path, folder: Path) -> Path:
+    """The lock's versions, so that the test does not change with PyPI's newest, except for
+    what the runtime has installed already: those are the runtime's, whatever they are."""
+    lines = [line for line in (root / "requirements-lock.txt").read_text().splitlines()
+             if line.split("#")[0].strip() and canonicalize_name(
+                 Requirement(line.split("#")[0]).name) not in preinstalled]
+    path = folder / "constraints.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 RUN_CELLS = """
 import json, sys
 from IPython.core.interactiveshell import InteractiveShell
@@ -112,8 +123,7 @@ def test_the_colab_set_up_cell_installs_the_release_keeps_torch_and_runs_the_cha
     metrics = tmp_path / "metrics.json"
     env = {**os.environ, "HOME": str(tmp_path / "home"), REPO_ENV: f"file://{clone}",
            "ISLDL_METRICS": str(metrics), "MPLBACKEND": "Agg",
-           # the lock's versions, so that the test does not change with PyPI's newest
-           "PIP_CONSTRAINT": str(root / "requirements-lock.txt")}
+           "PIP_CONSTRAINT": str(lock_without(closure(PREINSTALLED), root, tmp_path))}
     env.pop("VIRTUAL_ENV", None)
     (tmp_path / "run_cells.py").write_text(RUN_CELLS)
     result = subprocess.run(

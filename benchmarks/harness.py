@@ -65,6 +65,9 @@ def compare(script: str, pythons: dict[str, str], steps: int,
     return runs
 
 
+NO_BF16 = "not measured, this CPU has no bfloat16 units"
+
+
 def bf16_units() -> bool:
     """Whether this machine computes bfloat16 natively (elsewhere it is emulated: a 2048 ×
     2048 product took 12 s on an AVX2-only CPU, against 0.1 s in float32)."""
@@ -90,8 +93,6 @@ def pythons_for(variants, python: str, keras_python: str,
             for name in variants if (keras or not name.startswith("keras"))
             and (bf16 or precision_of(name) != "bfloat16")}
 
-
-NO_BF16 = "not measured, this CPU has no bfloat16 units"
 
 
 def precisions_line(pythons: dict[str, str]) -> str:

@@ -39,9 +39,9 @@ def test_pull_requests_run_the_tests_on_three_systems_with_the_oldest_and_newest
     job = tests["jobs"]["tests"]
     matrix = job["strategy"]["matrix"]
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest", "windows-latest"}
-    classifiers = re.search(r'requires-python = ">=(\d\.\d+)"', (root / "pyproject.toml")
+    oldest = re.search(r'requires-python = ">=(\d\.\d+)"', (root / "pyproject.toml")
                             .read_text())[1]
-    assert matrix["python"] == [classifiers, "3.13"]
+    assert matrix["python"] == [oldest, "3.13"]
     text = steps_text(job)
     assert "CPU_TORCH=1" in text and "isldl.train_missing" in text
     # where TeX cannot be installed, its tests are deselected, and the log says why

@@ -411,6 +411,13 @@ def _record_missing(pin: Pin, model: nn.Module, x, y, settings: dict) -> None:
                  lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
 
 
+def missing_fits(results: Path | None = None) -> dict[str, dict]:
+    """{fit: its missing.json} for every fit recorded as missing and not pinned since."""
+    return {path.parent.name: read_missing(path.parent)
+            for path in sorted((results or results_root()).glob(f"*/{MISSING}"))
+            if not (path.parent / "pin.json").exists()}
+
+
 def read_missing(folder: Path) -> dict | None:
     """missing.json of a pin whose data could not be had where the pins were made, if any."""
     path = folder / MISSING

@@ -105,6 +105,8 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
     """One row per pinned fit (`results/*/pin.json`), sorted by name: its date, processor
     (and the device, where not the CPU), torch's version, training time and test metrics
     ("test_" left off); and one per fit recorded as missing, saying why."""
+    from .pinned import missing_fits  # here: isldl.pinned imports torch
+
     results, rows = results or results_root(), []
     for pin in sorted(results.glob("*/pin.json")):
         record = json.loads(pin.read_text())
@@ -118,13 +120,11 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
             else "?",
             "Test metric": _metric(record.get("metrics", {})),
         })
-    for path in sorted(results.glob("*/missing.json")):
-        if not (path.parent / "pin.json").exists():  # its data could not be had (isldl.pinned)
-            missing = json.loads(path.read_text())
-            rows.append({"Fit": missing["name"], "Trained on": "not pinned", "Processor": "—",
-                         "torch": "—", "Training (s)": "—",
-                         "Test metric": f"{missing['why']} where the pins were made; "
-                                        "see `make pins`"})
+    for name, missing in missing_fits(results).items():  # their data could not be had
+        rows.append({"Fit": name, "Trained on": "not pinned", "Processor": "—",
+                     "torch": "—", "Training (s)": "—",
+                     "Test metric": f"{missing['why']} where the pins were made; "
+                                    "see `make pins`"})
     return sorted(rows, key=lambda row: row["Fit"])
 
 

@@ -20,22 +20,15 @@ from pathlib import Path
 
 from .data.files import DataError, fetch
 from .paths import BOOK_ROOT, results_root
-from .pinned import MISSING, read_missing
+from .pinned import missing_fits
 from .run import ChapterError, run_chapter
-
-
-def missing_pins(results: Path) -> dict[str, dict]:
-    """{fit: its missing.json} for every fit recorded as missing and not pinned since."""
-    return {path.parent.name: read_missing(path.parent)
-            for path in sorted(results.glob(f"*/{MISSING}"))
-            if not (path.parent / "pin.json").exists()}
 
 
 def train_missing(root: Path = BOOK_ROOT, out: Path = Path("build/pins")) -> list[str]:
     """Train the missing pins (under `isldl.paths.results_root()`) whose data can be had now;
     return the names of those trained."""
     results, trained = results_root(), []
-    for name, missing in missing_pins(results).items():
+    for name, missing in missing_fits(results).items():
         try:
             for file in missing["data"]:
                 fetch(file)

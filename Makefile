@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The exact versions CI runs (requirements-lock.txt, `make lock` regenerates it), then the
-# package itself. CPU_TORCH=1: torch and torchvision of the lock in their CPU-only builds, from
+# reader's package (isldl, code/) and the book's tooling (isldl_book, book_tools/). CPU_TORCH=1: torch and torchvision of the lock in their CPU-only builds, from
 # PyTorch's index, without the CUDA packages (nvidia-*, cuda-*, triton) of PyPI's Linux wheel.
 LOCK := requirements-lock.txt
 CPU_INDEX := https://download.pytorch.org/whl/cpu
@@ -22,7 +22,7 @@ define install_locked
 	  && grep -vE '$(CUDA_ONLY)' $(LOCK) > $(VENV)/lock-cpu.txt \
 	  && $(PY) -m pip install --quiet -r $(VENV)/lock-cpu.txt; \
 	else $(PY) -m pip install --quiet -r $(LOCK); fi
-	$(PY) -m pip install --quiet --no-deps --editable .
+	$(PY) -m pip install --quiet --no-deps --editable . --editable book_tools
 endef
 
 $(VENV)/.installed-test: pyproject.toml $(LOCK)
@@ -48,13 +48,13 @@ book: $(VENV)/.installed-book tex pins
 	  && mv _book/*.pdf build/pdf/ \
 	  && QUARTO_PYTHON=$(PY) $(QUARTO) render --to html && mv build/pdf/*.pdf _book/) \
 	  2>&1 | tee build/render.log
-	$(PY) -m isldl.notebooks downloads
+	$(PY) -m isldl_book.notebooks downloads
 
 ## Train once each pin that is missing because its data could not be had where the pins were
 ## made (results/<fit>/missing.json), where that data can be had now: the fit, why and about how
 ## long are announced, with a progress bar. Commit the new results/<fit>/ afterwards.
 pins: $(VENV)/.installed-test
-	$(PY) -m isldl.train_missing
+	$(PY) -m isldl_book.train_missing
 
 ## Check the rendered book (after `make book`): numbering, references, pages, the log.
 check-book: $(VENV)/.installed-test
@@ -72,9 +72,9 @@ test-latest: tex
 	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade \
 	  $(if $(CPU_TORCH),--index-url $(CPU_INDEX) --extra-index-url https://pypi.org/simple) \
-	  --editable ".[test,book]"
+	  --editable ".[test,book]" --editable book_tools
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
-	$(LATEST)/bin/python -m isldl.train_missing
+	$(LATEST)/bin/python -m isldl_book.train_missing
 	$(LATEST)/bin/python -m pytest
 
 ## Put each listed bug into a copy of the package and check that the tests catch it.
@@ -92,18 +92,19 @@ tex:
 	|| ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
 		$(TEX_PACKAGES))
 
-## One PDF per chapter in handouts/, from the chapter executed with its pinned results.
-handouts: $(VENV)/.installed-test tex
-	$(PY) -m isldl.handouts pdf
+## One PDF per chapter in handouts/: the chapter's pages of the book's PDF (after `make book`),
+## its solutions' pages and the references.
+handouts: $(VENV)/.installed-test
+	$(PY) -m isldl_book.handouts
 
 ## One practice notebook per chapter in practice/: prose kept, exercises in place of code.
 practice: $(VENV)/.installed-test
-	$(PY) -m isldl.handouts practice
+	$(PY) -m isldl_book.notebooks practice
 
 ## The Colab notebooks (notebooks/, committed): one per chapter of _quarto.yml, whose first cell
 ## installs the package at the release's tag (pyproject.toml's version), and notebooks/links.json.
 notebooks: $(VENV)/.installed-test
-	$(PY) -m isldl.notebooks colab
+	$(PY) -m isldl_book.notebooks colab
 
 ## The lock file: isldl's requirements and its test and book extras, resolved by uv for every
 ## Python that isldl declares (3.10 and newer) on Linux, macOS and Windows, each line with the

@@ -1,4 +1,4 @@
-"""Wall time of each chapter run through `isldl.run`, with its pinned results or retraining.
+"""Wall time of each chapter run through `isldl_book.run`, with its pinned results or retraining.
 
     python benchmarks/chapter_times.py [--mode load|retrain|update] [--repeats N] [--jobs N]
                                        [--save FILE]
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def time_chapter(chapter: Path, mode: str, threads: int | None) -> float | str:
     """Seconds to run the chapter, or why it did not run: "failed: …" or "skipped: …"."""
     out = ROOT / "build" / "bench"
-    command = [sys.executable, "-m", "isldl.run", str(chapter.relative_to(ROOT)),
+    command = [sys.executable, "-m", "isldl_book.run", str(chapter.relative_to(ROOT)),
                "--out", str(out.relative_to(ROOT)), "-p", "mode", mode]
     env = os.environ | ({"OMP_NUM_THREADS": str(threads)} if threads else {})
     start = time.perf_counter()

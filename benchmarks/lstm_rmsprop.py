@@ -1,10 +1,12 @@
-"""The IMDb LSTM's test accuracy with Keras' RMSprop and with PyTorch's, over several seeds.
+"""The IMDb LSTM's test accuracy with the RMSprop of Keras 2.10 and of Keras 3, over seeds.
 
     python benchmarks/lstm_rmsprop.py [--seeds 6 7 8] [--epochs 10] [--save FILE]
 
 The two optimisers share every setting (learning rate 0.001, rho 0.9, epsilon 1e-7) and differ
-only in where epsilon sits: Keras divides the gradient by sqrt(v + epsilon), PyTorch by
-sqrt(v) + epsilon (see `isldl.KerasRMSprop`). For each seed both fit chapter 6's LSTM from the
+only in where epsilon sits: Keras 2.10, the source's, divides the gradient by
+sqrt(v) + epsilon (`isldl.rmsprop`: PyTorch's RMSprop with those settings); Keras 2.11 and
+later, Keras 3 included, by sqrt(v + epsilon) (`isldl.train.Keras3RMSprop`). For each seed
+both fit chapter 6's LSTM from the
 same initial weights on the same batches, validated on the 25,000 test reviews after every
 epoch, as the chapter does. The table gives the test accuracy after the last epoch and the range
 it spans over the second half of the epochs: how far the result depends on where training stops.
@@ -18,16 +20,14 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
-
 import isldl
 from isldl import data, models
+from isldl.train import Keras3RMSprop
 from report import report
 
 OPTIMIZERS = {
-    "Keras' RMSprop (isldl.rmsprop)": isldl.rmsprop,
-    "PyTorch's RMSprop, same settings": lambda model: torch.optim.RMSprop(
-        model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7),
+    "Keras 2.10, the source's (isldl.rmsprop)": isldl.rmsprop,
+    "Keras 3 (Keras3RMSprop)": lambda model: Keras3RMSprop(model.parameters()),
 }
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import yaml
 from bs4 import BeautifulSoup
-from isldl.errata import read_errata
-from isldl.handouts import chapters
-from isldl.notebooks import STAND_IN, release_tag
+from isldl_book.errata import read_errata
+from isldl_book.markdown import chapters
+from isldl_book.notebooks import STAND_IN, release_tag
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"

@@ -1,7 +1,7 @@
 """Checks of the book as Quarto rendered it (`make book`, then `make check-book`): the HTML
 pages in _book/, the PDF, and Quarto's log in build/render.log.
 
-The expected numbers come from the sources (`isldl.handouts.book_labels`: what each `@label`
+The expected numbers come from the sources (`isldl_book.markdown.book_labels`: what each `@label`
 must read), so a chapter out of order, a double title or a broken reference fails here.
 """
 
@@ -13,7 +13,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from isldl.handouts import book_labels, chapter_label, chapter_title, chapters
+from isldl_book.markdown import book_labels, chapter_label, chapter_title, chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"

@@ -26,11 +26,11 @@ def pinned_runs(tmp_path_factory):
     """Each chapter run once in its default mode (load the pinned results), as a render runs
     it: {name: (metrics, executed notebook)}. A chapter whose data cannot be had here runs on
     stand-in data and says so in its metrics."""
-    from isldl.handouts import chapters
-    from isldl.run import run_chapter
+    from chapter_values import run_for_tests
+    from isldl_book.markdown import chapters
 
     out = tmp_path_factory.mktemp("pinned-runs")
-    return {qmd.stem: (run_chapter(qmd, {}, out), out / f"{qmd.stem}.ipynb")
+    return {qmd.stem: (run_for_tests(qmd, {}, out), out / f"{qmd.stem}.ipynb")
             for qmd in chapters()}
 
 
@@ -48,14 +48,15 @@ def fast_runs(tmp_path_factory):
     """`fast_runs(name)`: the metrics of the chapter run in fast mode, run at most once per
     session (the chapters' tests and the exercises' tests share it). Each run is checked to
     have written nothing into the pinned results."""
-    from isldl.run import run_chapter
+    from chapter_values import run_for_tests
 
     out, done = tmp_path_factory.mktemp("fast-runs"), {}
 
     def run(name):
         if name not in done:
             before = results_hashes()
-            done[name] = run_chapter(ROOT / "chapters" / f"{name}.qmd", {"mode": "fast"}, out)
+            done[name] = run_for_tests(ROOT / "chapters" / f"{name}.qmd", {"mode": "fast"},
+                                       out)
             assert results_hashes() == before, f"{name} wrote into results/ in fast mode"
         return done[name]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from isldl.book import book_files, citations_in, labels_in, problems, references_in
+from isldl_book.structure import book_files, citations_in, labels_in, problems, references_in
 
 
 def test_the_book_has_no_problems(root):

@@ -1,4 +1,5 @@
-"""Each chapter, run through `isldl.run`: fast mode trains and checks the metrics that matter;
+"""Each chapter, run through `isldl_book.run` (`chapter_values.run_for_tests`): fast mode
+trains and checks the metrics that matter;
 the pinned run loads the committed results and reproduces their recorded test metrics."""
 
 import json
@@ -11,15 +12,15 @@ import pytest
 import torch
 from torchvision.models import ResNet50_Weights
 
-from isldl.run import run_chapter
+from chapter_values import run_for_tests
 from isldl.train import bf16_is_fast
-from isldl.paths import RESULTS
+from isldl.paths import results_root
 from isldl.pinned import processor_name
 from isldl.source import MARKS, source_kind, source_text, source_value
 
 
 def run(root, tmp_path, name, **parameters):
-    return run_chapter(root / "chapters" / f"{name}.qmd", parameters, tmp_path)
+    return run_for_tests(root / "chapters" / f"{name}.qmd", parameters, tmp_path)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_pinned_fits_load_and_reproduce_their_metrics(pinned_runs):
             else:  # another processor rounds differently: a prediction or two may flip
                 assert pin["metrics"] == pytest.approx(pin["recorded"], rel=1e-3), pin_name
             checked += 1
-    assert checked == len(list(RESULTS.glob("*/pin.json")))
+    assert checked == len(list(results_root().glob("*/pin.json")))
 
 
 # The issues' targets for the pinned fits: (chapter, metric, comparison, target).
@@ -67,7 +68,6 @@ PINNED_TARGETS = [
     ("02-mnist", "logistic_test_accuracy", operator.ge, 0.92),
     ("05-imdb-bag-of-words", "dense_test_accuracy", operator.ge, 0.84),
     ("05-imdb-bag-of-words", "lasso_test_accuracy", operator.ge, 0.86),
-    ("05-imdb-bag-of-words", "continued_test_accuracy", operator.ge, 0.84),
     ("06-imdb-lstm", "long_test_accuracy", operator.ge, 0.85),
     ("07-nyse", "rnn_test_r2", operator.ge, 0.40),
     ("07-nyse", "nonlinear_ar_test_r2", operator.ge, 0.45),
@@ -88,6 +88,14 @@ def test_no_chapter_writes_to_stderr(pinned_runs):
 def test_pinned_fit_meets_its_target(pinned_runs, chapter, metric, compare, target):
     value = pinned_runs[chapter][0][metric]
     assert compare(value, target), f"{metric} = {value}, target {compare.__name__} {target}"
+
+
+def test_the_continued_dense_fit_is_within_a_point_of_the_sources(pinned_runs):
+    """The source's test accuracy of its dense network belongs to its second fit() call, about
+    40 epochs in all; ours, the same network trained 20 epochs more, is within a point of it
+    (an epoch of over-fitting moves it by about that much)."""
+    value = pinned_runs["05-imdb-bag-of-words"][0]["continued_test_accuracy"]
+    assert abs(value - source_value("imdb.dense_test_accuracy")) <= 0.01, value
 
 
 def test_the_claims_of_the_prose_hold_for_the_pinned_fits(pinned_runs):
@@ -132,9 +140,9 @@ def test_hitters_fast(run_fast):
     assert metrics["toy_params"] == source_value("hitters.toy_params")
     # model.matrix(Salary ~ . - 1) has 20 columns: 20 × 50 weights + 50 biases, then 50 + 1.
     assert metrics["nn_params"] == (20 + 1) * 50 + (50 + 1)
-    # The fast run is the pinned fit's budget (600 epochs of 5.5 steps): trained afresh, it
+    # The fast run is the pinned fit's budget (600 epochs of 6 steps): trained afresh, it
     # repeats the pin exactly on the processor that made it.
-    pin = json.loads((RESULTS / "01-hitters-nn" / "pin.json").read_text())
+    pin = json.loads((results_root() / "01-hitters-nn" / "pin.json").read_text())
     if pin["processor"] == processor_name():
         assert metrics["nn_test_mae"] == pin["metrics"]["test_mae"]
     else:

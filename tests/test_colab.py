@@ -18,7 +18,7 @@ import torch
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from isldl.notebooks import REPO_ENV, release_tag
+from isldl_book.notebooks import REPO_ENV, release_tag
 from isldl.source import source_value
 
 PREINSTALLED = ("torch", "torchvision", "ipython")
@@ -101,9 +101,12 @@ for cell in notebook["cells"]:
     if source.startswith("mode = "):  # the parameters cell: as papermill would set it
         source = 'mode = "fast"'
     shell.run_cell(source).raise_error()
-import isldl, torch
-print(json.dumps({"isldl": isldl.__file__, "torch": torch.__file__,
-                  "torch_version": torch.__version__}))
+shell.run_cell(
+    "import isldl.state; isldl.state.write_record(sys.argv[2], lm_test_mae=lm_mae)"
+).raise_error()
+import isldl, isldl.data.tables, torch
+print(json.dumps({"isldl": isldl.__file__, "tables": str(isldl.data.tables.TABLES),
+                  "torch": torch.__file__, "torch_version": torch.__version__}))
 """
 
 
@@ -122,18 +125,20 @@ def test_the_colab_set_up_cell_installs_the_release_keeps_torch_and_runs_the_cha
     clone = tagged_clone(root, tmp_path / "release")
     metrics = tmp_path / "metrics.json"
     env = {**os.environ, "HOME": str(tmp_path / "home"), REPO_ENV: f"file://{clone}",
-           "ISLDL_METRICS": str(metrics), "MPLBACKEND": "Agg",
+           "MPLBACKEND": "Agg",
            "PIP_CONSTRAINT": str(lock_without(closure(PREINSTALLED), root, tmp_path))}
     env.pop("VIRTUAL_ENV", None)
     (tmp_path / "run_cells.py").write_text(RUN_CELLS)
     result = subprocess.run(
-        [python, tmp_path / "run_cells.py", root / "notebooks" / "01-hitters.ipynb"],
+        [python, tmp_path / "run_cells.py", root / "notebooks" / "01-hitters.ipynb", metrics],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     where = json.loads(result.stdout.strip().splitlines()[-1])
 
-    book = tmp_path / "home" / f"isldl-{release_tag(root)}"
-    assert where["isldl"] == str(book / "code" / "isldl" / "__init__.py")
+    # isldl is the installed package, not the clone's code/ (no sys.path), its tables the
+    # package's own data; the pins are found from the chapter's folder of the clone
+    assert where["isldl"] == str(packages / "isldl" / "__init__.py")
+    assert where["tables"] == str(packages / "isldl" / "data" / "csv")
     assert (Path(where["torch"]).parent.parent == tmp_path / "runtime"
             and where["torch_version"] == torch.__version__)  # Colab's torch, kept
     assert not (packages / "torch").exists()

@@ -276,12 +276,12 @@ def test_truncated_imdb_tarball_is_named(private_root):
 
 
 def test_quantized_mobilenet_classifies_the_book_images():
-    from isldl.paths import BOOK_IMAGES
+    from isldl.paths import book_images
 
     mobilenet = data.load_quantized_mobilenet()
     assert len(mobilenet.categories) == 1000
     names = ["flamingo.jpg", "hawk.jpg", "hawk_cropped.jpeg"]
-    top = data.top_classes(mobilenet, [BOOK_IMAGES / name for name in names], k=3)
+    top = data.top_classes(mobilenet, [book_images() / name for name in names], k=3)
     first = top[top["rank"] == 1].set_index("image")["class"]
     assert first.to_dict() == {"flamingo.jpg": "flamingo", "hawk.jpg": "kite",
                                "hawk_cropped.jpeg": "kite"}
@@ -306,7 +306,7 @@ def test_missing_weight_file_is_named(private_root, monkeypatch):
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "Hitters.csv is missing: it ships with the book"),
+    (None, "Hitters.csv is missing: it ships with the isldl package"),
     (b"\xff\xfe\x00bad", "Hitters.csv could not be read as CSV"),
 ])
 def test_a_missing_or_unreadable_table_is_named(tmp_path, monkeypatch, content, message):
@@ -314,7 +314,7 @@ def test_a_missing_or_unreadable_table_is_named(tmp_path, monkeypatch, content, 
 
     if content is not None:
         (tmp_path / "Hitters.csv").write_bytes(content)
-    monkeypatch.setattr(tables, "BOOK_DATA", tmp_path)
+    monkeypatch.setattr(tables, "TABLES", tmp_path)
     with pytest.raises(data.DataError, match=message):
         data.load_hitters()
 
@@ -402,8 +402,10 @@ def test_a_corrupt_torchscript_copy_is_named(private_root):
 def test_record_takes_numpy_values(tmp_path, monkeypatch):
     import json
 
-    from isldl.chapter import METRICS_ENV, record
+    from isldl import state
 
-    monkeypatch.setenv(METRICS_ENV, str(tmp_path / "m.json"))
-    record(a=np.float64(1.5), b=np.arange(3), c=np.int64(2))
-    assert json.loads((tmp_path / "m.json").read_text()) == {"a": 1.5, "b": [0, 1, 2], "c": 2}
+    state.begin(None, "fast")
+    state.write_record(tmp_path / "m.json", a=np.float64(1.5), b=np.arange(3), c=np.int64(2))
+    assert json.loads((tmp_path / "m.json").read_text()) == {
+        "mode": "fast", "not_the_books_results": ["fast mode"], "a": 1.5, "b": [0, 1, 2],
+        "c": 2}

@@ -16,10 +16,10 @@ from isldl import data, models
 from isldl.data.imdb import one_hot
 from isldl.lasso import cv_lasso, logistic_lasso_path, smallest_ratio
 from isldl.source import source_value
-from isldl.paths import BOOK_ROOT
+from isldl.paths import book_root
 from isldl.train import METRICS
 
-REFERENCE = BOOK_ROOT.parent / "shared" / "reference"
+REFERENCE = book_root().parent / "shared" / "reference"
 
 
 def test_binary_accuracy_thresholds_one_logit_at_zero():

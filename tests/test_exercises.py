@@ -10,21 +10,21 @@ import subprocess
 
 import nbformat
 import pytest
-from isldl import handouts
-from isldl.book import labels_in
-from isldl.run import cell_options, qmd_to_notebook
+from isldl_book import markdown, notebooks
+from isldl_book.run import cell_options, qmd_to_notebook
+from isldl_book.structure import labels_in
 
 EXERCISES = re.compile(r"^## Exercises \{#(sec-[\w-]+-exercises)\}$", re.MULTILINE)
 # The chapters of the lab (issue #22) and chapter 8, which end with exercises; a later
 # chapter may not yet.
-WITH_EXERCISES = [qmd for qmd in handouts.chapters() if qmd.stem in {
+WITH_EXERCISES = [qmd for qmd in markdown.chapters() if qmd.stem in {
     "01-hitters", "02-mnist", "03-cifar-cnn", "04-pretrained-cnn", "05-imdb-bag-of-words",
     "06-imdb-lstm", "07-nyse", "08-fitting"}]
 
 
 def solutions_of(qmd):
-    return [item for item in handouts.split_solutions(qmd_to_notebook(qmd).cells)
-            if isinstance(item, handouts.Solution)]
+    return [item for item in markdown.split_solutions(qmd_to_notebook(qmd).cells)
+            if isinstance(item, markdown.Solution)]
 
 
 # ------------------------------------------------------------------------------ structure
@@ -53,7 +53,7 @@ def test_labels_stay_unique_across_the_book():
     """Cross-reference labels are unique in the book, cell labels within a chapter, and the
     solutions' cell labels (moved together into one appendix in the PDF) in the book."""
     references, solution_cells = {}, {}
-    for qmd in handouts.chapters():
+    for qmd in markdown.chapters():
         text = qmd.read_text(encoding="utf-8")
         for label in labels_in(text):
             assert label not in references, (label, qmd.name, references.get(label))
@@ -232,7 +232,7 @@ def test_split_solutions_keeps_the_text_around_a_solution():
         nbformat.v4.new_code_cell("1 + 1"),
         nbformat.v4.new_markdown_cell("::: {.callout-note}\nInner.\n:::\n\nMore.\n:::\n\nAfter."),
     ]
-    kept = handouts.split_solutions(cells)
+    kept = markdown.split_solutions(cells)
     assert [type(k).__name__ for k in kept] == ["NotebookNode", "Solution", "NotebookNode"]
     assert kept[0].source == "### Ex {#sec-x-ex}\n\nDo it." and kept[2].source == "After."
     solution = kept[1]
@@ -240,18 +240,18 @@ def test_split_solutions_keeps_the_text_around_a_solution():
     assert [c.source for c in solution.cells] == [
         "So.", "1 + 1", "::: {.callout-note}\nInner.\n:::\n\nMore."]
     with pytest.raises(ValueError, match="not closed"):
-        handouts.split_solutions(cells[:2])
+        markdown.split_solutions(cells[:2])
 
 
 def test_practice_notebooks_keep_the_exercises_and_drop_the_solutions(tmp_path):
     assert len(WITH_EXERCISES) == 8
     for qmd in WITH_EXERCISES:
-        practice = nbformat.read(handouts.build_practice(qmd, tmp_path), as_version=4)
+        practice = notebooks.practice_notebook(qmd)
         text = "\n".join(c.source for c in practice.cells)
         assert ".solution" not in text and ":::" not in text.replace("::: {.callout", "")
         solutions = solutions_of(qmd)
         prompts = [c for c in practice.cells
-                   if c.source.strip() == handouts.SOLUTION_PROMPT.strip()]
+                   if c.source.strip() == notebooks.SOLUTION_PROMPT.strip()]
         assert len(prompts) == len(solutions) >= 3, qmd.name
         for solution in solutions:
             assert solution.heading in text  # the exercise is kept
@@ -259,27 +259,6 @@ def test_practice_notebooks_keep_the_exercises_and_drop_the_solutions(tmp_path):
                 if cell.cell_type == "code":
                     body = re.sub(r"^#\|.*\n?", "", cell.source, flags=re.MULTILINE).strip()
                     assert body not in text, (qmd.name, body[:60])
-
-
-@pytest.mark.tex
-def test_a_handout_prints_the_solutions_at_its_end(pinned_runs, tmp_path):
-    qmd = handouts.BOOK_ROOT / "chapters" / "07-nyse.qmd"
-    pdf = handouts.print_pdf(pinned_runs["07-nyse"][1], qmd, tmp_path)
-    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
-                                   text=True, check=True).stdout.split())
-    labels = handouts.book_labels()
-    solutions_at = text.rindex("Solutions")
-    assert text.count("Solution: see Solutions, at the end of this handout.") == 3
-    for solution in solutions_of(qmd):
-        # the statement before the solutions, the solution after, under the exercise's title
-        # and a reference to its number in the book
-        assert text.index(solution.heading) < solutions_at
-        assert f"{solution.heading} ({labels[solution.label]})" in text[solutions_at:]
-        # the solution's first words outside math and code (which are typeset otherwise)
-        chunks = re.split(r"\$[^$]*\$|`[^`]*`", solution.cells[0].source)
-        first_words = " ".join(next(c for c in chunks if len(c.split()) >= 3).split()[:3])
-        assert first_words in text[solutions_at:], first_words
-    assert ":::" not in text and "{.solution}" not in text
 
 
 # ------------------------------------------------------------------ the Quarto filter

@@ -12,7 +12,7 @@ from isldl.double_descent import (
     sine_data,
     spline_features,
 )
-from isldl.run import run_chapter
+from chapter_values import run_for_tests
 from isldl.source import source_value
 
 CHAPTER = "08-fitting"
@@ -37,8 +37,8 @@ def fast(fast_runs):
 @pytest.fixture(scope="module")
 def pinned(root, tmp_path_factory):
     """The chapter as a render runs it: the pinned fits loaded."""
-    return run_chapter(root / "chapters" / f"{CHAPTER}.qmd", {},
-                       tmp_path_factory.mktemp("pinned"))
+    return run_for_tests(root / "chapters" / f"{CHAPTER}.qmd", {},
+                         tmp_path_factory.mktemp("pinned"))
 
 
 # ------------------------------------------------------------------------------- the chapter

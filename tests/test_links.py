@@ -1,4 +1,4 @@
-"""The weekly link check (`isldl.links`), against a local web server that stands for the data
+"""The weekly link check (`isldl_book.links`), against a local web server that stands for the data
 sets' hosts: a file with its checksum, one whose content changed, one gone, a page."""
 
 import hashlib
@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from isldl import links
+from isldl_book import links
 from isldl.data.files import REGISTRY
 
 

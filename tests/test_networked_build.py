@@ -16,9 +16,10 @@ import numpy as np
 import nbformat
 import pytest
 
+from chapter_values import run_for_tests
 from isldl.data import load_cifar100
-from isldl.run import ChapterError, run_chapter
-from isldl.train_missing import train_missing
+from isldl_book.run import ChapterError
+from isldl_book.train_missing import train_missing
 
 
 def md5(data: bytes) -> str:
@@ -84,7 +85,7 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     # Where the pins are made CIFAR-100 cannot be had: retraining leaves missing.json.
     monkeypatch.setenv("ISLDL_DATA", str(tmp_path / "no-data"))
     monkeypatch.setenv("ISLDL_OFFLINE", "1")
-    made = run_chapter(chapter, {"mode": "retrain"}, tmp_path / "made")
+    made = run_for_tests(chapter, {"mode": "retrain"}, tmp_path / "made")
     assert made["not_the_books_results"] == ["stand-in data"]
     missing = json.loads((folder / "missing.json").read_text())
     assert missing["data"] == ["cifar-100-python.tar.gz"] and missing["seconds_per_example"] > 0
@@ -99,7 +100,7 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     # A plain render (load mode) does not train: it stops and names the command to run.
     with pytest.raises(ChapterError, match=r"`make pins` \(in a notebook: set mode = "
                                            r"\"missing\" in the parameters cell\)"):
-        run_chapter(chapter, {}, tmp_path / "plain-render")
+        run_for_tests(chapter, {}, tmp_path / "plain-render")
 
     capsys.readouterr()
     assert train_missing(root, out=tmp_path / "pins") == ["03-cifar-cnn"]
@@ -112,7 +113,7 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     assert (folder / "pin.json").exists() and not (folder / "missing.json").exists()
     assert train_missing(root, out=tmp_path / "pins") == []  # once only
 
-    rendered = run_chapter(chapter, {}, tmp_path / "render")
+    rendered = run_for_tests(chapter, {}, tmp_path / "render")
     pin = rendered["pin:03-cifar-cnn"]
     assert rendered["mode"] == "load" and rendered["not_the_books_results"] == []
     assert pin["loaded"] and pin["metrics"] == pin["recorded"]
@@ -129,5 +130,5 @@ def test_a_networked_build_trains_the_missing_pin_once_and_refuses_a_stale_one(
     assert train_missing(root, out=tmp_path / "pins") == []
     for mode in ("load", "missing"):
         with pytest.raises(ChapterError, match="stale: its code changed"):
-            run_chapter(chapter, {"mode": mode}, tmp_path / f"stale-{mode}")
+            run_for_tests(chapter, {"mode": mode}, tmp_path / f"stale-{mode}")
     assert json.loads((folder / "pin.json").read_text())["parts"]["code"] == "0" * 64

@@ -44,7 +44,7 @@ def test_a_chapter_shows_data_frames_as_markdown_only():
     script = ("from IPython.core.interactiveshell import InteractiveShell\n"
               "shell = InteractiveShell.instance()\n"
               "import pandas as pd, isldl\n"
-              "isldl.start_chapter('load')\n"
+              "isldl.start_chapter('test', 'load')\n"
               "data, _ = shell.display_formatter.format(pd.DataFrame({'x': [1.5]}))\n"
               "print(sorted(data))\n"
               "print(data['text/markdown'].splitlines()[0])\n")
@@ -54,7 +54,7 @@ def test_a_chapter_shows_data_frames_as_markdown_only():
 
 
 def test_the_runner_does_not_import_pytorch():
-    script = "import sys, isldl.run; print('torch' in sys.modules)"
+    script = "import sys, isldl_book.run; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 import isldl
-from isldl import models, pinned, train
-from isldl.pinned import PinError, changed_parts, key_parts, pinned_fit, set_mode
+from isldl import models, pinned, state, train
+from isldl.pinned import PinError, changed_parts, key_parts, pinned_fit
 
 X = np.linspace(-1, 1, 50, dtype="float32")[:, None]
 Y = 2 * X[:, 0]
@@ -23,8 +23,8 @@ def load_mode_after():
     set_mode("load")
 
 
-def evaluate(model):
-    return {"mse": isldl.evaluate(model, X, Y, loss="mse")["loss"]}
+def set_mode(mode):
+    state.begin("01-hitters", mode)
 
 
 def make_model(hidden=4, seed=0):
@@ -35,7 +35,7 @@ def make_model(hidden=4, seed=0):
 def fit_in(mode, results, model=None, x=X, **settings):
     set_mode(mode)
     settings = {"loss": "mse", "epochs": 2, "seed": 0} | settings
-    return pinned_fit("01-m", model or make_model(), x, Y, evaluate=evaluate, results=results,
+    return pinned_fit("01-m", model or make_model(), x, Y, test_data=(X, Y), results=results,
                       **settings)
 
 
@@ -94,7 +94,7 @@ def test_fast_trains_and_writes_nothing(tmp_path):
 
 def test_a_missing_pin_names_the_fit_and_the_command(tmp_path):
     with pytest.raises(PinError, match=r"no pinned result for the fit '01-m'.*"
-                                       r"python -m isldl\.run chapters/01-hitters\.qmd "
+                                       r"python -m isldl_book\.run chapters/01-hitters\.qmd "
                                        r"-p mode retrain"):
         fit_in("load", tmp_path)
 

@@ -6,7 +6,7 @@ import os
 import nbformat
 import pytest
 
-from isldl.run import (ChapterError, check_parameters, main, parameters_of, qmd_to_notebook,
+from isldl_book.run import (ChapterError, check_parameters, main, parameters_of, qmd_to_notebook,
                        run_chapter)
 
 
@@ -40,11 +40,25 @@ def test_unknown_or_ill_typed_parameters_are_rejected():
         check_parameters({"fast": 1}, defaults, "c.qmd")
 
 
+VALUES = {"epochs": "len(history)", "scale": "scale", "final_loss": "history['loss'].iloc[-1]"}
+
+
 def test_a_chapter_runs_with_injected_parameters(chapter, tmp_path):
-    metrics = run_chapter(chapter, {"epochs": 2, "scale": 3.0}, tmp_path)
+    metrics = run_chapter(chapter, {"epochs": 2, "scale": 3.0}, tmp_path, values=VALUES)
     assert metrics["epochs"] == 2 and metrics["scale"] == 3.0
+    assert metrics["mode"] == "load"  # recorded by isldl.start_chapter
     assert (tmp_path / "chapter.ipynb").exists()
     assert json.loads((tmp_path / "chapter.metrics.json").read_text()) == metrics
+
+
+def test_values_are_asked_without_a_cell_of_the_page(chapter, tmp_path):
+    """The values' cell is added to the executed notebook only, after the chapter's cells."""
+    run_chapter(chapter, {}, tmp_path, values=VALUES)
+    executed = nbformat.read(tmp_path / "chapter.ipynb", as_version=4)
+    assert "history['loss'].iloc[-1]" in executed.cells[-1].source
+    assert "iloc[-1]" not in chapter.read_text()
+    with pytest.raises(ChapterError, match="the value 'bad' is not a Python expression"):
+        run_chapter(chapter, {}, tmp_path, values={"bad": "len(history"})
 
 
 def test_figures_are_kept_whatever_the_matplotlib_backend(chapter, tmp_path, monkeypatch):
@@ -62,7 +76,10 @@ def test_a_failing_cell_fails_the_run_and_is_named(chapter, tmp_path):
 
 def test_command_line(chapter, tmp_path, capsys):
     assert main([str(chapter), "-p", "epochs", "1", "--out", str(tmp_path)]) == 0
-    assert json.loads(capsys.readouterr().out)["epochs"] == 1
+    assert json.loads(capsys.readouterr().out)["mode"] == "load"
+    executed = nbformat.read(tmp_path / "chapter.ipynb", as_version=4)
+    assert any("epochs = 1" in cell.source for cell in executed.cells
+               if "injected-parameters" in cell.metadata.get("tags", []))
     assert main([str(chapter), "-p", "nope", "1", "--out", str(tmp_path)]) == 1
     assert "has no parameter 'nope'" in capsys.readouterr().err
 
@@ -78,12 +95,11 @@ def test_a_run_prints_no_kernel_noise(chapter, tmp_path, capfd):
 
 def test_a_run_restores_the_environment(chapter, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.delenv("ISLDL_METRICS", raising=False)
     run_chapter(chapter, {}, tmp_path)
-    assert os.environ["MPLBACKEND"] == "Agg" and "ISLDL_METRICS" not in os.environ
+    assert os.environ["MPLBACKEND"] == "Agg"
     with pytest.raises(ChapterError):
         run_chapter(chapter, {"fail": True}, tmp_path)
-    assert os.environ["MPLBACKEND"] == "Agg" and "ISLDL_METRICS" not in os.environ
+    assert os.environ["MPLBACKEND"] == "Agg"
 
 
 def test_an_unclosed_cell_is_named(tmp_path):

@@ -12,7 +12,7 @@ from torch import nn
 
 import isldl
 from isldl import models
-from isldl.train import KerasRMSprop, rmsprop, split_validation
+from isldl.train import KERAS_RMSPROP, Keras3RMSprop, rmsprop, split_validation
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -58,38 +58,68 @@ def test_validation_metrics_are_those_of_the_last_rows():
         isldl.evaluate(model, x[160:], y[160:], loss="mse")["loss"], rel=1e-5)
 
 
-def test_rmsprop_has_keras_defaults():
-    group = rmsprop(nn.Linear(2, 1)).param_groups[0]
-    assert (group["lr"], group["rho"], group["eps"]) == (1e-3, 0.9, 1e-7)
+def test_rmsprop_has_the_defaults_of_keras_2_10():
+    optimizer = rmsprop(nn.Linear(2, 1))
+    assert isinstance(optimizer, torch.optim.RMSprop)
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["alpha"], group["eps"], group["momentum"]) == (1e-3, 0.9, 1e-7, 0)
+    assert not group["centered"] and group["weight_decay"] == 0
+    assert rmsprop(nn.Linear(2, 1), lr=0.01).param_groups[0]["lr"] == 0.01
 
 
-def replay(optimizer_class, reference, **settings) -> torch.Tensor:
-    weight = nn.Parameter(torch.tensor(reference["start"]))
-    optimizer = optimizer_class([weight], **settings)
-    for gradient in reference["gradients"]:
+def replay(make_optimizer, start, gradients) -> torch.Tensor:
+    weight = nn.Parameter(torch.tensor(start))
+    optimizer = make_optimizer([weight])
+    for gradient in gradients:
         weight.grad = torch.tensor(gradient)
         optimizer.step()
     return weight.detach()
 
 
-def test_rmsprop_steps_as_keras_does():
-    """The same gradients give the weights that Keras' own RMSprop gave
-    (tests/fixtures/keras_rmsprop.py wrote them with Keras); PyTorch's RMSprop with the same
-    settings does not, for it adds epsilon outside the square root."""
-    reference = json.loads((FIXTURES / "keras_rmsprop.json").read_text())
-    keras_weights = torch.tensor(reference["weights"])
-    torch.testing.assert_close(replay(KerasRMSprop, reference), keras_weights,
+def dense(shape, rows, values) -> list:
+    """A sparse gradient (rows and their values; a row given twice counts twice) as the dense
+    gradient that autograd computes for an embedding."""
+    gradient = torch.zeros(shape)
+    gradient.index_add_(0, torch.tensor(rows), torch.tensor(values))
+    return gradient.tolist()
+
+
+KERAS = json.loads((FIXTURES / "keras_rmsprop.json").read_text())
+SOURCES = {"keras_2_10": lambda params: torch.optim.RMSprop(params, **KERAS_RMSPROP),
+           "keras_3": Keras3RMSprop}
+
+
+def test_rmsprop_steps_as_the_sources_keras_does():
+    """The same gradients give the weights that Keras 2.10's RMSprop gave, densely and on an
+    embedding's sparse gradients (tests/fixtures/keras_rmsprop.py wrote them with tf_keras'
+    legacy optimizer); Keras 3's form does not."""
+    keras_2_10 = torch.tensor(KERAS["keras_2_10"]["weights"])
+    ours = replay(SOURCES["keras_2_10"], KERAS["start"], KERAS["gradients"])
+    torch.testing.assert_close(ours, keras_2_10, rtol=1e-6, atol=1e-7)
+    shape = torch.tensor(KERAS["sparse_start"]).shape
+    sparse = [dense(shape, rows, values) for rows, values in KERAS["sparse_steps"]]
+    torch.testing.assert_close(replay(SOURCES["keras_2_10"], KERAS["sparse_start"], sparse),
+                               torch.tensor(KERAS["keras_2_10"]["sparse_weights"]),
                                rtol=1e-6, atol=1e-7)
-    torch_weights = replay(torch.optim.RMSprop, reference, lr=1e-3, alpha=0.9, eps=1e-7)
-    assert not torch.allclose(torch_weights, keras_weights, rtol=1e-3, atol=1e-5)
-    # The rare weights (tiny, sparse gradients) are where the two part ways:
-    assert (torch_weights - keras_weights).abs()[2:].min() > 1e-3
+    # isldl.fit's default is that optimizer
+    model = nn.Linear(4, 1, bias=False)
+    assert type(rmsprop(model)) is torch.optim.RMSprop
+
+
+def test_the_keras_3_form_steps_as_keras_3_does():
+    keras_3 = torch.tensor(KERAS["keras_3"]["weights"])
+    torch.testing.assert_close(replay(Keras3RMSprop, KERAS["start"], KERAS["gradients"]),
+                               keras_3, rtol=1e-6, atol=1e-7)
+    keras_2_10 = torch.tensor(KERAS["keras_2_10"]["weights"])
+    # The two forms part ways on the rare weights (tiny, sparse gradients), not the others:
+    gap = (keras_3 - keras_2_10).abs()
+    assert gap[:2].max() < 1e-5 and gap[2:].min() > 1e-3
 
 
 @pytest.mark.parametrize("bad", [{"lr": 0.0}, {"rho": 1.0}, {"eps": -1.0}])
-def test_rmsprop_rejects_bad_settings(bad):
-    with pytest.raises(ValueError, match=rf"^KerasRMSprop: {next(iter(bad))}=-?[\d.]+ \("):
-        KerasRMSprop(nn.Linear(2, 1).parameters(), **bad)
+def test_the_keras_3_form_rejects_bad_settings(bad):
+    with pytest.raises(ValueError, match=rf"^Keras3RMSprop: {next(iter(bad))}=-?[\d.]+ \("):
+        Keras3RMSprop(nn.Linear(2, 1).parameters(), **bad)
 
 
 def test_keras_init_zeroes_biases_and_bounds_weights():

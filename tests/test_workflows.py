@@ -43,7 +43,7 @@ def test_pull_requests_run_the_tests_on_three_systems_with_the_oldest_and_newest
                             .read_text())[1]
     assert matrix["python"] == [oldest, "3.13"]
     text = steps_text(job)
-    assert "CPU_TORCH=1" in text and "isldl.train_missing" in text
+    assert "CPU_TORCH=1" in text and "isldl_book.train_missing" in text
     # where TeX cannot be installed, its tests are deselected, and the log says why
     assert '-m "not tex"' in text and "::notice::Tests marked 'tex' skipped" in text
 
@@ -56,7 +56,7 @@ def test_the_weekly_runs_open_an_issue_when_they_fail(name):
     (job,) = weekly["jobs"].values()
     text = steps_text(job)
     assert "gh issue create" in text and "gh issue comment" in text
-    assert ("make test-latest" if name == "latest.yml" else "python -m isldl.links") in text
+    assert ("make test-latest" if name == "latest.yml" else "python -m isldl_book.links") in text
 
 
 def test_the_publishing_workflow_trains_missing_pins_and_hands_them_back():
@@ -72,5 +72,5 @@ def test_the_publishing_workflow_trains_missing_pins_and_hands_them_back():
 def test_make_book_trains_the_missing_pins_before_it_renders(root):
     makefile = (root / "Makefile").read_text()
     assert re.search(r"^book: .*\bpins\b", makefile, flags=re.MULTILINE)
-    assert re.search(r"^pins: .*\n\t\$\(PY\) -m isldl.train_missing$", makefile,
+    assert re.search(r"^pins: .*\n\t\$\(PY\) -m isldl_book.train_missing$", makefile,
                      flags=re.MULTILINE)

@@ -1,45 +1,18 @@
-"""What a chapter says about its own run: its mode, notices to the reader, and its key results.
+"""What a chapter shows about its own run: its notices to the reader, and its tables.
 
-`start_chapter(mode)` sets the mode of the run (`load`, `retrain`, `update` or `fast`; see
-`isldl.pinned`) and, in fast mode, says at the top of the page that its numbers are not the
-book's. `load_or_stand_in` does the same where a data set cannot be had. `record(name=value,
-…)` keeps the key results for the tests: when `isldl.run` executes a chapter it names a
-metrics file in the environment, and `record` merges the values into it (under Quarto there is
-no such file and `record` does nothing).
+`start_chapter(chapter, mode)` begins the run (`isldl.state`) and, in fast mode, says at the
+top of the page that its numbers are not the book's. `load_or_stand_in` does the same where a
+data set cannot be had. `markdown_table` is how every data frame of a page is printed.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Callable
 
-from .data.files import DataError, atomic_write
-from .paths import METRICS_ENV
-
-_not_results: list[str] = []  # why this run's numbers are not the book's results, if they are not
-
-
-def record(**metrics) -> dict:
-    """Record a chapter's key results: written to the metrics file when run by `isldl.run`."""
-    path = os.environ.get(METRICS_ENV)
-    if path:
-        path = Path(path)
-        current = json.loads(path.read_text()) if path.exists() else {}
-        current.update({k: _plain(v) for k, v in metrics.items()})
-        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(current, indent=2)))
-    return metrics
-
-
-def _plain(value):
-    """NumPy and torch values as plain Python numbers and lists, inside lists and dicts too,
-    for JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value.tolist() if hasattr(value, "tolist") else value
+from . import state
+from .data.files import REGISTRY, DataError, data_root
+from .paths import book_root
 
 
 def callout(kind: str, title: str, text: str) -> None:
@@ -50,21 +23,16 @@ def callout(kind: str, title: str, text: str) -> None:
     display(Markdown(f"::: {{.callout-{kind}}}\n## {title}\n\n{text}\n:::"))
 
 
-def start_chapter(mode: str) -> bool:
-    """Set the chapter's mode for the whole run; return whether it is the fast mode."""
-    from . import pinned
-
-    pinned.set_mode(mode)
+def start_chapter(chapter: str, mode: str) -> None:
+    """Begin the run of `chapter` (its file's stem, "01-hitters") in `mode` (see
+    `isldl.state`): the pins it makes know their chapter, and `isldl.budget` the mode."""
+    state.begin(chapter, mode)
     _numbers_as_printed()
-    _not_results.clear()
-    record(mode=mode, not_the_books_results=[])
     if mode == "fast":
-        _not_book_results("fast mode")
         callout("warning", "Fast run: these are not the book's results",
                 "This page was run in fast mode: smaller budgets (fewer epochs, fewer "
                 "examples), freshly trained and never pinned. It checks that the chapter runs; "
                 "its numbers are not the book's.")
-    return mode == "fast"
 
 
 def _numbers_as_printed() -> None:
@@ -146,29 +114,27 @@ def _column_text(column) -> list[str]:
 
 def load_or_stand_in(load: Callable, stand_in: Callable):
     """`load()`, or, when its data cannot be had, `stand_in()` with a warning at the top of the
-    page and the rest of the run in fast mode. Returns the data and whether it is a stand-in."""
-    from . import pinned
-
+    page and the rest of the run in fast mode (`isldl.state.use_stand_in`)."""
     try:
-        return load(), False
+        data = load()
     except DataError as err:
-        pinned.use_stand_in(err)
-        _not_book_results("stand-in data")
-        record(data_error=_without_machine_paths(str(err)))
+        origin = REGISTRY[err.file].origin if err.file in REGISTRY else "its data"
+        state.use_stand_in(f"{origin} could not be had", [err.file] if err.file else [])
+        state.record(stand_in=True, data_error=_without_machine_paths(str(err)))
         callout("warning",
                 "The data could not be had: random stand-in data, not the book's results",
                 f"{err}\n\nSo that the rest of the book renders, this chapter "
                 "runs on random data of the same shapes, with the fast budgets. Every number "
                 "and figure below is that of noise; none is the book's result.")
-        return stand_in(), True
+        return stand_in()
+    state.record(stand_in=False)
+    return data
 
 
 def saved_benchmark(name: str) -> tuple[str, str, str]:
     """The table that `benchmarks/<name>.py` saved, as three pieces of Markdown: the line that
     says how it was measured, the table itself (for a captioned cell), and the lines under it."""
-    from .paths import BOOK_ROOT
-
-    lines = (BOOK_ROOT / "benchmarks" / f"{name}.md").read_text().splitlines()
+    lines = (book_root() / "benchmarks" / f"{name}.md").read_text().splitlines()
     rows = [i for i, line in enumerate(lines) if line.startswith("|")]
     return ("\n".join(lines[:rows[0]]).strip(), "\n".join(lines[rows[0]:rows[-1] + 1]),
             "\n".join(lines[rows[-1] + 1:]).strip())
@@ -176,18 +142,4 @@ def saved_benchmark(name: str) -> tuple[str, str, str]:
 
 def _without_machine_paths(text: str) -> str:
     # The machine's own folders are nobody else's business in a published page.
-    from .data.files import data_root
-
     return text.replace(str(data_root()), "$ISLDL_DATA").replace(str(Path.home()), "~")
-
-
-def _not_book_results(reason: str) -> None:
-    _not_results.append(reason)
-    record(not_the_books_results=list(_not_results))
-
-
-def results_label() -> str:
-    """The heading of our column in a comparison table: "This book", or why it is not."""
-    if not _not_results:
-        return "This book"
-    return f"This run ({', '.join(_not_results)}: not the book's results)"

@@ -1,8 +1,9 @@
 """Pinned results: train an expensive model once, commit the small result, load it afterwards.
 
-`pinned_fit(name, model, x, y, evaluate=…, **settings)` fits `model` with `isldl.fit(model, x,
-y, **settings)`, or loads the fit committed under `results/<name>/`. What it does depends on the
-chapter's *mode*, set once per chapter run (`set_mode`, called by `isldl.start_chapter`):
+`pinned_fit(name, model, x, y, test_data=(x_test, y_test), **settings)` fits `model` with
+`isldl.fit(model, x, y, **settings)`, or loads the fit committed under `results/<name>/`, and
+scores it on the test data with `isldl.evaluate`. What it does depends on the chapter's *mode*,
+set once per chapter run (`isldl.start_chapter`; see `isldl.state`):
 
 - `load` (renders, handouts, tests): load the pinned fit. A missing, stale or damaged pin is a
   `PinError` that names the fit, what differs, and the command that trains it again.
@@ -59,42 +60,20 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from . import chapter
+from . import state
 from . import train as training
-from .data.files import REGISTRY, DataError, atomic_write, file_hash
-from .paths import BOOK_ROOT, results_root
+from .data.files import atomic_write, file_hash
+from .paths import relative, results_root
+from .state import WRITING_MODES
 
-MODES = ("load", "retrain", "update", "missing", "fast")
-WRITING_MODES = ("retrain", "update", "missing")
 MISSING = "missing.json"
 """The file that stands for a pin whose data could not be had where the pins were made."""
 TRAIN_MISSING = "make pins"
-"""The command that trains each missing pin once (`python -m isldl.train_missing`)."""
-_mode = "load"
-_stand_in: dict | None = None  # why this run's data is a stand-in (see `use_stand_in`)
+"""The command that trains each missing pin once (`python -m isldl_book.train_missing`)."""
 
 
 class PinError(RuntimeError):
     """A pinned result is missing, stale or damaged; the message names the fit and the fix."""
-
-
-def set_mode(mode: str) -> None:
-    """Set how `pinned_fit` treats pinned results for the rest of this run (see the module)."""
-    global _mode, _stand_in
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    _mode, _stand_in = mode, None
-
-
-def use_stand_in(error: DataError) -> None:
-    """The chapter's data could not be had (`error`): its fits train on stand-in data in fast
-    mode from here on. A run that was to write pins records each fit as missing instead."""
-    origin = REGISTRY[error.file].origin if error.file in REGISTRY else "its data"
-    writing = _mode in WRITING_MODES
-    set_mode("fast")
-    global _stand_in
-    _stand_in = {"writing": writing, "why": f"{origin} could not be had",
-                 "data": [error.file] if error.file else []}
 
 
 @dataclass
@@ -254,9 +233,22 @@ class Pin:
         self.folder = (results or results_root()) / name
         self._checked: dict | None = None
 
+    def chapter(self) -> str:
+        """The chapter that makes this pin: the one that runs now, else its record's."""
+        if state.chapter():
+            return state.chapter()
+        for file in ("pin.json", MISSING):
+            if (self.folder / file).exists():
+                return json.loads((self.folder / file).read_text()).get("chapter", "<chapter>")
+        return "<chapter>"
+
+    def retrain_command(self) -> str:
+        """The command that trains this pin again: its chapter, in retrain mode."""
+        return f"python -m isldl_book.run chapters/{self.chapter()}.qmd -p mode retrain"
+
     def restore_hint(self) -> str:
-        return (f"restore it with `git checkout {_relative(self.folder)}` or "
-                f"{retrain_command(self.name)}")
+        return (f"restore it with `git checkout {relative(self.folder)}` or "
+                f"{self.retrain_command()}")
 
     def missing(self) -> dict | None:
         """missing.json, where the fit's data could not be had when the pins were made."""
@@ -272,12 +264,12 @@ class Pin:
                                f"where the pins were made. Where it can be had, train it once "
                                f"with `{TRAIN_MISSING}` (in a notebook: set mode = \"missing\" "
                                f"in the parameters cell), then render again.")
-            raise PinError(f"no pinned result for the fit {self.name!r} ({_relative(path)} is "
-                           f"missing). Train it: {retrain_command(self.name)}")
+            raise PinError(f"no pinned result for the fit {self.name!r} ({relative(path)} is "
+                           f"missing). Train it: {self.retrain_command()}")
         try:
             return json.loads(path.read_text())
         except json.JSONDecodeError as err:
-            raise PinError(f"{_relative(path)} is not valid JSON ({err}); "
+            raise PinError(f"{relative(path)} is not valid JSON ({err}); "
                            f"{self.restore_hint()}") from None
 
     def current(self, parts: dict) -> dict:
@@ -289,21 +281,21 @@ class Pin:
         if changed:
             raise PinError(f"the pinned fit {self.name!r} is stale: its {', '.join(changed)} "
                            f"changed since it was trained. Train it again: "
-                           f"{retrain_command(self.name)}")
+                           f"{self.retrain_command()}")
         if settings_hash(record.get("settings")) != record["parts"]["settings"]:
-            raise PinError(f"{_relative(self.folder / 'pin.json')}: its settings "
+            raise PinError(f"{relative(self.folder / 'pin.json')}: its settings "
                            f"{record.get('settings')} are not those its key was made from "
                            f"(edited by hand?); {self.restore_hint()}")
         checksums = record.get("files", {})
         if set(checksums) != set(self.files):
-            raise PinError(f"{_relative(self.folder / 'pin.json')} lists no checksums for its "
-                           f"files; {retrain_command(self.name)}")
+            raise PinError(f"{relative(self.folder / 'pin.json')} lists no checksums for its "
+                           f"files; {self.retrain_command()}")
         for file, expected in checksums.items():
             path = self.folder / file
             if not path.exists() or file_hash(path) != expected:
                 what = ("is missing" if not path.exists()
                         else "does not match its SHA-256 in pin.json")
-                raise PinError(f"{_relative(path)} {what} (truncated or altered?); "
+                raise PinError(f"{relative(path)} {what} (truncated or altered?); "
                                f"{self.restore_hint()}")
         self._checked = record
         return record
@@ -312,10 +304,11 @@ class Pin:
         """Whether this run loads the pin: always in `load` mode (a bad pin is then an error),
         in `missing` mode unless it is recorded as missing, in `update` mode when it is current
         and intact."""
-        if _mode == "missing":
+        mode = state.mode()
+        if mode == "missing":
             return (self.folder / "pin.json").exists() or self.missing() is None
-        if _mode != "update":
-            return _mode == "load"
+        if mode != "update":
+            return mode == "load"
         try:
             self.current(parts)
         except PinError:
@@ -346,13 +339,14 @@ class Pin:
 # --------------------------------------------------------------------------------- the fit
 
 
-def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Module], dict],
+def pinned_fit(name: str, model: nn.Module, x, y, *, test_data: tuple,
                results: Path | None = None, **settings) -> Fit:
     """Fit `model` with `isldl.fit(model, x, y, **settings)`, or load the pinned fit `name`.
 
-    `evaluate(model)` returns the test metrics, computed afresh after loading too. Under
-    `isldl.run` the outcome is recorded as `pin:<name>` (loaded or not, metrics now and as
-    saved), which the tests check.
+    The fit is scored on `test_data`, (x_test, y_test), by `isldl.evaluate` with the fit's
+    loss and metrics, afresh after loading too: its metrics are `test_loss` and `test_` and
+    each metric's name. Under the chapter runner the outcome is recorded as `pin:<name>`
+    (loaded or not, metrics now and as saved), which the tests check.
     """
     pin = Pin(name, ("model.pt", "history.csv"), results)
     data = (x, y, settings.get("validation_data"))
@@ -368,27 +362,39 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, evaluate: Callable[[nn.Modu
 
         history = pin.read(read)
         model.to(training.default_device()).eval()
-        fit = Fit(model, history, evaluate(model), True, record["train_seconds"], record)
+        fit = Fit(model, history, _test_metrics(model, test_data, settings), True,
+                  record["train_seconds"], record)
     else:
         # a missing pin trained at last: say so, with a progress bar
-        announced = _mode in WRITING_MODES and _announce(pin, x, settings)
+        announced = state.mode() in WRITING_MODES and _announce(pin, x, settings)
         with training.Timer() as timer:
             history = training.fit(model, x, y, **({**settings, "verbose": True} if announced
                                                    else settings))
-        metrics = evaluate(model)
-        record = {"name": name, "parts": parts, "settings": recorded_settings,
-                  "metrics": metrics, "precision": history.attrs["precision"],
-                  **_run_facts(timer.seconds)}
+        metrics = _test_metrics(model, test_data, settings)
+        record = {"name": name, "chapter": state.chapter(), "parts": parts,
+                  "settings": recorded_settings, "metrics": metrics,
+                  "precision": history.attrs["precision"],
+                  **_run_facts(timer.seconds, history.attrs["device"])}
         fit = Fit(model, history, metrics, False, timer.seconds, record)
-        if _mode in WRITING_MODES:
-            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-            pin.save({"model.pt": lambda tmp: torch.save(state, tmp),
+        stand_in = state.stand_in()
+        if state.mode() in WRITING_MODES:
+            weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            pin.save({"model.pt": lambda tmp: torch.save(weights, tmp),
                       "history.csv": lambda tmp: history.to_csv(tmp, float_format="%.8g")},
                      record)
-        elif _stand_in and _stand_in["writing"] and not (pin.folder / "pin.json").exists():
+        elif stand_in and stand_in["writing"] and not (pin.folder / "pin.json").exists():
             _record_missing(pin, model, x, y, settings)
     _record_pin(name, fit.loaded, fit.metrics, fit.recorded, fit.train_seconds)
     return fit
+
+
+def _test_metrics(model: nn.Module, test_data: tuple, settings: dict) -> dict[str, float]:
+    """`isldl.evaluate` on the test data, with the fit's loss, metrics and precision."""
+    x_test, y_test = test_data
+    scores = training.evaluate(model, x_test, y_test, loss=settings["loss"],
+                               metrics=settings.get("metrics", ()),
+                               mixed_precision=settings.get("mixed_precision", False))
+    return {f"test_{name}": value for name, value in scores.items()}
 
 
 def _examples(x, settings: dict) -> int:
@@ -402,8 +408,8 @@ def _record_missing(pin: Pin, model: nn.Module, x, y, settings: dict) -> None:
     a second fit, on a copy of the model: the first paid for one-off set-up."""
     with training.Timer() as timer:
         training.fit(copy.deepcopy(model), x, y, **settings)
-    record = {"name": pin.name, "why": _stand_in["why"], "data": _stand_in["data"],
-              "chapter": chapter_of(pin.name),
+    record = {"name": pin.name, "why": state.stand_in()["why"],
+              "data": state.stand_in()["data"], "chapter": state.chapter(),
               "seconds_per_example": timer.seconds / _examples(x, settings),
               **_run_facts(timer.seconds)}
     del record["train_seconds"]
@@ -443,7 +449,7 @@ def _record_pin(name: str, loaded: bool, metrics: dict, recorded: dict, seconds:
     # Another processor may round differently: its metrics can differ in the last digits.
     same_processor = (recorded["processor"] == processor_name()
                       and recorded["device"] == str(training.default_device()))
-    chapter.record(**{f"pin:{name}": {
+    state.record(**{f"pin:{name}": {
         "loaded": loaded, "metrics": metrics, "recorded": recorded["metrics"],
         "same_processor": same_processor, "train_seconds": seconds}})
 
@@ -472,20 +478,21 @@ def pinned_result(name: str, function: Callable, *args, results: Path | None = N
     with training.Timer() as timer:
         result = function(*args, **settings)
     record = {
-        "name": name, "parts": parts, "settings": settings,
+        "name": name, "chapter": state.chapter(), "parts": parts, "settings": settings,
         "type": f"{type(result).__module__}.{type(result).__qualname__}", "metrics": {},
         **_run_facts(timer.seconds),
     }
-    if _mode in WRITING_MODES:
+    if state.mode() in WRITING_MODES:
         arrays = dataclasses.asdict(result)
         pin.save({"result.npz": lambda tmp: np.savez_compressed(tmp, **arrays)}, record)
     _record_pin(name, False, {}, record, timer.seconds)
     return result
 
 
-def _run_facts(seconds: float) -> dict:
-    """How long a pinned computation took, where and when, for its pin.json."""
-    return {"train_seconds": round(seconds, 1), "device": str(training.default_device()),
+def _run_facts(seconds: float, device: str = "cpu") -> dict:
+    """How long a pinned computation took, on which device and processor, and when, for its
+    pin.json."""
+    return {"train_seconds": round(seconds, 1), "device": device,
             "processor": processor_name(), "torch": torch.__version__,
             "date": date.today().isoformat()}
 
@@ -506,18 +513,3 @@ def cpu_name() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
-
-
-def chapter_of(name: str) -> str:
-    """The chapter that makes the pinned fit `name`, as a path from the book's root."""
-    found = sorted((BOOK_ROOT / "chapters").glob(f"{name[:2]}-*.qmd"))
-    return f"chapters/{found[0].name}" if found else "chapters/<chapter>.qmd"
-
-
-def retrain_command(name: str) -> str:
-    """The command that trains the pinned fit `name` again (its chapter, in retrain mode)."""
-    return f"python -m isldl.run {chapter_of(name)} -p mode retrain"
-
-
-def _relative(path: Path) -> str:
-    return (path.relative_to(BOOK_ROOT) if path.is_relative_to(BOOK_ROOT) else path).as_posix()

@@ -8,16 +8,23 @@ import numpy as np
 import pandas as pd
 
 
-def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool = False):
+def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool = False,
+                 source: pd.DataFrame | None = None):
     """Keras' `plot(history)`: one panel per quantity (loss, then each metric), training and
-    validation curves against the epoch."""
+    validation curves against the epoch. `source`, a history that the source printed
+    (`isldl.source_history`), is drawn beside ours, dashed, in the same colours."""
     names = [c for c in history.columns if not c.startswith("val_")]
     fig, axes = plt.subplots(len(names), 1, figsize=(6, 2.2 * len(names)), sharex=True,
                              squeeze=False)
     for ax, name in zip(axes[:, 0], names):
-        ax.plot(history.index, history[name], "o-", ms=2, lw=1, label="training")
-        if f"val_{name}" in history:
-            ax.plot(history.index, history[f"val_{name}"], "o-", ms=2, lw=1, label="validation")
+        for column, label, colour in ((name, "training", "C0"),
+                                      (f"val_{name}", "validation", "C1")):
+            if column in history:
+                ax.plot(history.index, history[column], "o-", ms=2, lw=1, color=colour,
+                        label=label)
+            if source is not None and column in source:
+                ax.plot(source.index, source[column], "--", lw=1, color=colour, alpha=0.7,
+                        label=f"{label}, source")
         ax.set_ylabel(name)
         if log_loss and name == "loss":
             ax.set_yscale("log")
@@ -26,7 +33,7 @@ def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool
             ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(frameon=False)
+    axes[0, 0].legend(frameon=False, ncols=2 if source is not None else 1, fontsize=8)
     axes[-1, 0].set_xlabel("epoch")
     if title:
         axes[0, 0].set_title(title)

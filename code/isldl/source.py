@@ -1,31 +1,33 @@
-"""The source's reported numbers, and the "source vs this book" tables that set ours beside them.
+"""The source's reported numbers, the "source vs this book" tables that set ours beside them,
+and the book's training budgets.
 
 The numbers live in `source.yaml`, each typed once with a note of where the source gives it and
-of what kind it is: printed by the lab, a setting of its code, stated in the text, or computed.
+of what kind it is: printed by the lab, a setting of its code, stated in the lab's text, given
+by the ISLR2 book outside the lab, or computed.
+The budgets (epochs, examples, repetitions) live in `budgets.yaml`: the book's, mostly the
+source's own, and the small ones of a fast run.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 import yaml
 
-from .chapter import record, results_label
+from . import state
 
-KINDS = ("printed", "code", "text", "computed")
+KINDS = ("printed", "code", "text", "book", "computed")
 # How a comparison table marks a source value that the lab did not print, and the note for it.
-MARKS = {"printed": "", "code": "^c^", "text": "^t^", "computed": "^\\*^"}
+MARKS = {"printed": "", "code": "^c^", "text": "^t^", "book": "^b^", "computed": "^\\*^"}
 NOTES = {"code": "^c^ a setting of the lab's code", "text": "^t^ stated in the text, not printed",
+         "book": "^b^ from the ISLR2 book, not from its lab",
          "computed": "^\\*^ computed from the lab's code, printed nowhere"}
 
 
-_comparison_rows: list[dict] = []  # every row of this run's comparison tables
-
-
 @cache
-def _registry() -> dict:
-    return yaml.safe_load((Path(__file__).with_name("source.yaml")).read_text())
+def _registry(name: str = "source.yaml") -> dict:
+    return yaml.safe_load(files(__package__).joinpath(name).read_text(encoding="utf-8"))
 
 
 def _entry(key: str) -> dict:
@@ -53,23 +55,76 @@ def source_text(key: str) -> str:
     return value if isinstance(value, str) else f"{value:,}"
 
 
-def comparison_table(rows: list[tuple[str, str | None, object]]) -> str:
-    """A Markdown table of (quantity, source key, our value): the source's number as it gives
-    it, marked by kind, and ours with as many decimals; a note under the table explains the
-    marks. A source key or our value may be None (a dash); our value may be a string."""
-    header = f"| Quantity | Source | {results_label()} |"
-    lines, kinds = [header, "|:--|--:|--:|"], set()
-    for label, key, ours in rows:
+def source_history(key: str):
+    """The training history that the source prints for the fit `key` ("hitters.nn"), as a
+    data frame like `isldl.fit`'s (one row per epoch, our column names; NaN where the seed's
+    text lost a value), with `attrs["where"]`. The histories live in `histories.yaml`,
+    read from the seed by `python -m isldl_book.source_histories`."""
+    import pandas as pd
+
+    try:
+        entry = _registry("histories.yaml")[key]
+    except KeyError:
+        raise KeyError(f"histories.yaml has no history {key!r}; it has "
+                       f"{', '.join(_registry('histories.yaml'))}") from None
+    frame = pd.DataFrame(entry["columns"], dtype=float,
+                         index=pd.RangeIndex(1, entry["epochs"] + 1, name="epoch"))
+    frame.attrs["where"] = entry["where"]
+    return frame
+
+
+def budget(name: str):
+    """A training budget for this run (see `budgets.yaml`): the book's, or in a fast run (the
+    tests' check, or stand-in data) the small one. `isldl.budget("mnist.mlp_epochs")`."""
+    try:
+        entry = _registry("budgets.yaml")[name]
+    except KeyError:
+        raise KeyError(f"budgets.yaml has no budget {name!r}; it has "
+                       f"{', '.join(_registry('budgets.yaml'))}") from None
+    if state.is_fast():
+        return entry["fast"]
+    return source_value(entry["source"]) if "source" in entry else entry["book"]
+
+
+ISLP = "ISLP v2.2.3"
+"""The heading of the official Python lab's column (`islp.yaml`)."""
+
+
+def islp_value(key: str) -> str | None:
+    """The official Python lab's printed number for the row `key`, as its registry gives it
+    (`islp.yaml`: ISLP_labs at tag v2.2.3), or None where it reports none."""
+    entry = _registry("islp.yaml")["values"].get(key)
+    return entry["value"] if entry else None
+
+
+def islp_settings() -> dict[str, dict]:
+    """ISLP's epochs, batch size and learning rate for each fit, each with the notebook's cell
+    and line of code that sets it (`islp.yaml`)."""
+    return _registry("islp.yaml")["settings"]
+
+
+def comparison_table(rows: list[tuple]) -> str:
+    """A Markdown table of (quantity, source key, our value[, ISLP key]): the source's number
+    as it gives it, marked by kind, the official Python lab's (ISLP, by the ISLP key, which
+    defaults to the source key), and ours with as many decimals as the source's; a note under
+    the table explains the marks. A key or our value may be None (a dash); our value may be a
+    string."""
+    header = f"| Quantity | Source | {ISLP} | {state.results_label()} |"
+    lines, kinds = [header, "|:--|--:|--:|--:|"], set()
+    for label, key, ours, *islp_key in rows:
         theirs = "—"
         if key:
             kinds.add(source_kind(key))
             theirs = source_text(key) + MARKS[source_kind(key)]
-        lines.append(f"| {label} | {theirs} | {_format(ours, key)} |")
-        _comparison_rows.append({"label": label, "key": key, "source": theirs, "ours": ours})
-    # The tests check each row against source.yaml (`comparison_rows` of the metrics file).
-    record(comparison_rows=_comparison_rows)
+        islp = islp_value(islp_key[0] if islp_key else key) if (islp_key or key) else None
+        lines.append(f"| {label} | {theirs} | {islp or '—'} | {_format(ours, key)} |")
+        # The tests check each row against the registries, and read our values from it.
+        state.record_comparison_row(label=label, key=key, source=theirs, islp=islp,
+                                    ours=ours)
     notes = [NOTES[kind] for kind in KINDS if kind in kinds and kind in NOTES]
-    return "\n".join(lines) + ("\n\n" + "; ".join(notes) + "." if notes else "")
+    notes.append(f"{ISLP}: the official Python lab's printed result, on its own splits "
+                 "and budgets (@sec-coming-from-islp)")
+    return "\n".join(lines) + "\n\n" + "; ".join(notes) + "."
 
 
 def _decimals(key: str | None) -> int | None:

@@ -1,7 +1,7 @@
 """A small Keras-like training loop: `fit`, `evaluate`, `predict`.
 
-It follows what Keras does where that shapes the results of the lab: RMSprop with Keras'
-defaults, the validation split taken from the *end* of the training data before shuffling,
+It follows what Keras does where that shapes the results of the lab: the source's RMSprop
+(Keras 2.10's, with its defaults), the validation split taken from the *end* of the training data before shuffling,
 training metrics averaged over the batches of an epoch (with dropout active), Glorot-uniform
 initial weights. Whole tensors are indexed batch by batch: no DataLoader, no per-item Python.
 """
@@ -72,17 +72,33 @@ def denormals_flushed(device: torch.device):
         torch.set_flush_denormal(before)
 
 
-class KerasRMSprop(torch.optim.Optimizer):
-    r"""RMSprop as Keras computes it, with Keras' defaults.
+KERAS_RMSPROP = {"lr": 1e-3, "alpha": 0.9, "eps": 1e-7}
+"""Keras 2.10's RMSprop defaults, as `torch.optim.RMSprop` names them (rho is `alpha`)."""
 
-    Each weight keeps a moving average of its squared gradient, $v \leftarrow \rho v +
-    (1 - \rho) g^2$, and steps by $-\eta\, g / \sqrt{v + \epsilon}$. PyTorch's
-    `torch.optim.RMSprop` divides by $\sqrt{v} + \epsilon$ instead (and defaults to
-    $\rho = 0.99$, $\epsilon = 10^{-8}$). For gradients larger than about
-    $\sqrt{\epsilon / (1 - \rho)}$ ($10^{-3}$ with Keras' defaults) both step by about
-    $\eta / \sqrt{1 - \rho}$ when $v$ has decayed; they differ for smaller ones, as for the
-    embedding of a rare word: PyTorch's step stays near that size, Keras' shrinks with the
-    gradient.
+
+def rmsprop(model: nn.Module, lr: float = 1e-3) -> torch.optim.RMSprop:
+    r"""The source's RMSprop (`optimizer = "rmsprop"`) for the weights of `model`.
+
+    The source ran Keras 2.10 (TensorFlow 2.10.0), whose RMSprop keeps for each weight a moving
+    average of its squared gradient, $v \leftarrow \rho v + (1 - \rho) g^2$, and steps by
+    $-\eta\, g / (\sqrt{v} + \epsilon)$ with $\eta = 10^{-3}$, $\rho = 0.9$,
+    $\epsilon = 10^{-7}$, in its dense and its sparse (embedding) updates alike: PyTorch's
+    `torch.optim.RMSprop` with those settings (it defaults to $\rho = 0.99$,
+    $\epsilon = 10^{-8}$). Keras 2.11 and later compute another form (`Keras3RMSprop`).
+    """
+    return torch.optim.RMSprop(model.parameters(), **(KERAS_RMSPROP | {"lr": lr}))
+
+
+
+class Keras3RMSprop(torch.optim.Optimizer):
+    r"""RMSprop as Keras 2.11 and later (Keras 3 included) compute it, with their defaults;
+    not the source's (`rmsprop`), but the one a reader of today's Keras gets.
+
+    It steps by $-\eta\, g / \sqrt{v + \epsilon}$, $\epsilon$ inside the square root. For
+    gradients larger than about $\sqrt{\epsilon / (1 - \rho)}$ ($10^{-3}$ with the defaults)
+    both forms step alike; they differ for smaller ones, as for the embedding of a rare word,
+    whose $v$ has decayed: Keras 2.10's step stays near $\eta / \sqrt{1 - \rho}$, this one
+    shrinks with the gradient.
     """
 
     def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7):
@@ -90,7 +106,7 @@ class KerasRMSprop(torch.optim.Optimizer):
             ("lr", lr, "> 0", lr > 0), ("rho", rho, "in [0, 1)", 0 <= rho < 1),
             ("eps", eps, "> 0", eps > 0)) if not ok]
         if bad:
-            raise ValueError("KerasRMSprop: " + ", ".join(bad))
+            raise ValueError("Keras3RMSprop: " + ", ".join(bad))
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
 
     @torch.no_grad()
@@ -112,11 +128,6 @@ class KerasRMSprop(torch.optim.Optimizer):
                 square_avg.mul_(group["rho"]).addcmul_(grad, grad, value=1 - group["rho"])
                 param.addcdiv_(grad, (square_avg + group["eps"]).sqrt_(), value=-group["lr"])
         return loss
-
-
-def rmsprop(model: nn.Module, lr: float = 1e-3) -> KerasRMSprop:
-    """Keras' RMSprop (`optimizer = "rmsprop"` in the source) for the weights of `model`."""
-    return KerasRMSprop(model.parameters(), lr=lr)
 
 
 def keras_init(model: nn.Module) -> nn.Module:
@@ -250,8 +261,8 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
     x may be a NumPy array, a tensor or a SciPy sparse matrix (densified one batch at a time).
     `mixed_precision=True` computes the network in bfloat16 where `bf16_is_fast` (about twice
     as fast for convolutions on such CPUs) and is ignored elsewhere. The progress bar shows in a
-    terminal only, unless `verbose` says otherwise. The history's `attrs["precision"]` says
-    which precision the network computed in.
+    terminal only, unless `verbose` says otherwise. The history's `attrs` say on which
+    `device` and in which `precision` the network computed.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
@@ -289,6 +300,7 @@ def fit(model: nn.Module, x, y, *, loss: str, epochs: int, batch_size: int = 32,
             bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()})
     history = pd.DataFrame(rows, index=pd.RangeIndex(1, epochs + 1, name="epoch"))
     history.attrs["precision"] = "bfloat16" if mixed_precision else "float32"
+    history.attrs["device"] = str(device)
     return history
 
 

@@ -1,25 +1,29 @@
 """The two ISLR2 tables of the lab, Hitters and NYSE, and the source's R splits of them.
 
-Both CSV files ship with the book (`data/`), copied from the ISLP package, so they need no
-download. The split files hold what R drew in the source's session (1-based indices, as R
+Both CSV files ship inside the package (`isldl/data/csv/`, read with `importlib.resources`),
+copied from the ISLP package, so they need no download and no checkout of the book. The split files hold what R drew in the source's session (1-based indices, as R
 writes them); the helpers here return 0-based positions.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import numpy as np
 import pandas as pd
 
-from ..paths import BOOK_DATA
 from .files import DataError
 
 HITTERS_FACTORS = ["League", "Division", "NewLeague"]
+TABLES = files(__package__).joinpath("csv")
+"""The package's own folder of CSV files (package data)."""
 
 
 def _read_csv(name: str, **kwargs) -> pd.DataFrame:
-    path = BOOK_DATA / name
-    if not path.exists():
-        raise DataError(f"{path} is missing: it ships with the book; restore it with git.")
+    path = TABLES.joinpath(name)
+    if not path.is_file():
+        raise DataError(f"{path} is missing: it ships with the isldl package; reinstall it "
+                        f"(in a checkout, restore it with git).")
     if int(pd.__version__.split(".")[0]) < 3:
         # pandas 3 reads a float correctly rounded; pandas 2's default parser can miss by the
         # last bit (Hitters' 933.3330000000001 became 933.333), which changes the data, and so

@@ -1,7 +1,7 @@
 """Every address the book downloads from or links to, checked: does it still answer, and does
 each data file still have its checksum?
 
-    python -m isldl.links [--report links.md]
+    python -m isldl_book.links [--report links.md]
 
 - The data registry's files (`isldl.data.files.REGISTRY`) are downloaded whole and checked
   against their checksums; the pretrained weights against the SHA-256 prefix in their names
@@ -26,8 +26,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data.files import REGISTRY
-from .paths import BOOK_ROOT
+from isldl.data.files import REGISTRY
+
+from . import BOOK_ROOT
 
 PAGES = ("chapters/*.qmd", "index.qmd", "appendices/*.qmd", "errata.qmd", "errata.yml",
          "references.bib")
@@ -139,7 +140,7 @@ def report(results: dict[Address, str | None]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m isldl.links",
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.links",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--report", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)

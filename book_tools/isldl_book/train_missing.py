@@ -1,7 +1,7 @@
 """Train once each pin that is missing because its data could not be had where the pins were
 made (`results/<fit>/missing.json`), now that the data can be had here.
 
-    python -m isldl.train_missing        # what `make pins` runs, and `make book` before rendering
+    python -m isldl_book.train_missing        # what `make pins` runs, and `make book` before rendering
 
 For each such fit it first fetches the data the fit needs (downloading it where the network
 allows). Where that fails, the fit is left missing and its chapter will say so on its page;
@@ -18,9 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data.files import DataError, fetch
-from .paths import BOOK_ROOT, results_root
-from .pinned import missing_fits
+from isldl.data.files import DataError, fetch
+from isldl.paths import results_root
+from isldl.pinned import missing_fits
+
+from . import BOOK_ROOT
 from .run import ChapterError, run_chapter
 
 
@@ -35,16 +37,15 @@ def train_missing(root: Path = BOOK_ROOT, out: Path = Path("build/pins")) -> lis
         except DataError as err:
             print(f"{name}: not trained, its data still cannot be had here ({err})")
             continue
-        print(f"{name}: its data can be had now; running {missing['chapter']} in missing mode",
-              flush=True)
-        metrics = run_chapter(root / missing["chapter"], {"mode": "missing"}, out,
-                              show_output=True)
+        chapter = f"chapters/{missing['chapter']}.qmd"
+        print(f"{name}: its data can be had now; running {chapter} in missing mode", flush=True)
+        metrics = run_chapter(root / chapter, {"mode": "missing"}, out, show_output=True)
         if "data_error" in metrics:  # the chapter found more data missing than was recorded
             print(f"{name}: not trained, its chapter ran on stand-in data "
                   f"({metrics['data_error']})")
             continue
         if not (results / name / "pin.json").exists():
-            raise ChapterError(f"{missing['chapter']} ran but did not pin {name!r}")
+            raise ChapterError(f"{chapter} ran but did not pin {name!r}")
         trained.append(name)
     if trained:
         print(f"pinned {', '.join(trained)} in {results}: commit them so that the next build "
@@ -53,7 +54,7 @@ def train_missing(root: Path = BOOK_ROOT, out: Path = Path("build/pins")) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m isldl.train_missing",
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.train_missing",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("build/pins"),
                         help="folder for the chapters' executed notebooks (default build/pins)")

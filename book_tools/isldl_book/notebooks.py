@@ -1,7 +1,8 @@
 """Notebooks for readers: each chapter's executed and practice notebooks, and its Colab notebook.
 
-    python -m isldl.notebooks colab      # notebooks/NN-topic.ipynb (committed) + links.json
-    python -m isldl.notebooks downloads  # _book/notebooks/: executed and practice notebooks
+    python -m isldl_book.notebooks colab      # notebooks/NN-topic.ipynb (committed) + links.json
+    python -m isldl_book.notebooks downloads  # _book/notebooks/: executed and practice notebooks
+    python -m isldl_book.notebooks practice   # practice/NN-topic.ipynb, exercises in place of code
 
 The HTML book offers three links under each chapter's title (`filters/notebook-links.lua`
 reads them from `notebooks/links.json`): the chapter's executed notebook and its practice
@@ -26,12 +27,13 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .book import book_files
-from .data.files import atomic_write
-from .handouts import (OPTION_LINE, bibliography, book_labels, chapters, plain_markdown,
-                       practice_notebook)
-from .paths import BOOK_ROOT
-from .run import qmd_to_notebook
+from isldl.data.files import atomic_write
+
+from . import BOOK_ROOT
+from .markdown import (OPTION_LINE, Solution, bibliography, book_labels, chapters,
+                       plain_markdown, split_solutions)
+from .run import cell_options, qmd_to_notebook
+from .structure import book_files
 
 NOT_THE_BOOKS = "not the book's results"
 """What a page or notebook says when its numbers come from a fast run or stand-in data."""
@@ -83,6 +85,49 @@ def links(root: Path = BOOK_ROOT) -> dict:
 # ------------------------------------------------------------------------------ notebooks
 
 
+SOLUTION_PROMPT = "# Your turn: solve the exercise above.\n"
+
+
+def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with each worked solution replaced by an empty cell for the reader's."""
+    result = nbformat.from_dict(notebook)
+    result.cells = [nbformat.v4.new_code_cell(SOLUTION_PROMPT, metadata={"tags": ["practice"]})
+                    if isinstance(item, Solution) else item
+                    for item in split_solutions(notebook.cells)]
+    return result
+
+
+
+
+def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
+    """The chapter with its prose, no outputs, each `#| practice` cell replaced by a prompt,
+    and each exercise's worked solution by an empty cell for the reader's own."""
+    notebook = without_solutions(qmd_to_notebook(qmd))
+    labels, citations = book_labels(), bibliography()
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, labels, citations)
+            continue
+        prompt = cell_options(cell.source).get("practice")
+        cell.source = OPTION_LINE.sub("", cell.source).strip()
+        if prompt:
+            notebook.cells[index] = nbformat.v4.new_code_cell(
+                f"# Your turn: {prompt}\n", metadata={"tags": ["practice"]})
+    return notebook
+
+
+def write_practice(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path]:
+    """practice/<chapter>.ipynb for each chapter (`make practice`)."""
+    written = []
+    for qmd in chapters(root):
+        target = (out or root / "practice") / f"{qmd.stem}.ipynb"
+        notebook = practice_download(qmd)
+        nbformat.validate(notebook)
+        atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))
+        written.append(target)
+    return written
+
+
 def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
     """Markdown as plain notebook Markdown (references numbered as in the book, citations
     written out), code without Quarto's `#|` options, deterministic cell ids; in place."""
@@ -109,14 +154,15 @@ local clone)."""
 
 def colab_setup(root: Path = BOOK_ROOT) -> str:
     """The first code cell of a Colab notebook: the repository at the release's tag (its
-    package, pinned results and small data sets), installed with the dependencies that the
-    runtime lacks; a torch already installed within isldl's range (Colab's) is kept."""
+    pinned results beside the chapters), and the isldl package installed from it with the
+    dependencies that the runtime lacks; a torch already installed within isldl's range
+    (Colab's) is kept."""
     tag, url = release_tag(root), repo_url(root)
     return f'''\
-# Colab set-up: the book's repository at release {tag} (the isldl package, the pinned
-# results and the small data sets), and those of the package's dependencies that the runtime
-# lacks (Colab's torch is kept). The large data sets are downloaded from their official
-# sources when a chapter first loads them.
+# Colab set-up: the book's repository at release {tag} (its pinned results), and the isldl
+# package installed from it, with those of its dependencies that the runtime lacks (Colab's
+# torch is kept). The large data sets are downloaded from their official sources when a
+# chapter first loads them.
 import os
 import subprocess
 import sys
@@ -128,8 +174,8 @@ if not os.path.isdir(BOOK):
                     repo, BOOK], check=True)
     # the same as: pip install "isldl @ git+{url}@{tag}"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", BOOK], check=True)
-sys.path.insert(0, os.path.join(BOOK, "code"))  # isldl from the clone, beside its results
-os.chdir(os.path.join(BOOK, "chapters"))  # each chapter runs in its folder, as in the book'''
+# each chapter runs in its folder, as in the book; isldl finds the pins from there
+os.chdir(os.path.join(BOOK, "chapters"))'''
 
 
 def colab_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
@@ -232,12 +278,13 @@ def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m isldl.notebooks",
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.notebooks",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("kind", choices=["colab", "downloads"])
+    parser.add_argument("kind", choices=["colab", "downloads", "practice"])
     args = parser.parse_args(argv)
+    write = {"colab": write_colab, "downloads": write_downloads, "practice": write_practice}
     try:
-        paths = write_colab() if args.kind == "colab" else write_downloads()
+        paths = write[args.kind]()
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .chapter import markdown_table
-from .paths import results_root
+from isldl.chapter import markdown_table
+from isldl.paths import results_root
 
 LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "python-glmnet",
              "matplotlib")
@@ -46,7 +46,7 @@ def quarto_version(environ: dict | None = None) -> str:
     `QUARTO_VERSION` where it is set; else, inside a Quarto render (Quarto sets
     `QUARTO_DOCUMENT_PATH` for the kernel), the version file of the Quarto that runs
     (`$QUARTO_SHARE_PATH/version`) or `quarto --version`; else "not rendered by Quarto"
-    (a chapter run by `isldl.run`, say)."""
+    (a chapter run by `isldl_book.run`, say)."""
     environ = os.environ if environ is None else environ
     if environ.get("QUARTO_VERSION"):
         return environ["QUARTO_VERSION"]
@@ -79,7 +79,7 @@ def gpu_name() -> str:
 
 def environment(today: dt.date | None = None) -> dict[str, str]:
     """{what: version or name}, in the order the appendix prints them."""
-    from .pinned import cpu_name, processor_name
+    from isldl.pinned import cpu_name, processor_name
 
     info = {"Python": platform.python_version()}
     info.update(library_versions())
@@ -105,7 +105,7 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
     """One row per pinned fit (`results/*/pin.json`), sorted by name: its date, processor
     (and the device, where not the CPU), torch's version, training time and test metrics
     ("test_" left off); and one per fit recorded as missing, saying why."""
-    from .pinned import missing_fits  # here: isldl.pinned imports torch
+    from isldl.pinned import missing_fits  # here: isldl.pinned imports torch
 
     results, rows = results or results_root(), []
     for pin in sorted(results.glob("*/pin.json")):

@@ -1,12 +1,14 @@
 """Run one chapter without Quarto: `.qmd` → notebook → papermill → executed notebook + metrics.
 
-    python -m isldl.run chapters/01-hitters.qmd -p fast true [--out build/run]
+    python -m isldl_book.run chapters/01-hitters.qmd -p mode fast [--out build/run]
 
 Parameters are read as YAML, as `quarto render … -P name:value` reads them, and must name a
 variable of the chapter's parameters cell (`#| tags: [parameters]`) with a value of the same
-type. The chapter runs in its own folder, as under Quarto. What it passes to `isldl.record`
-(`isldl.chapter`) is written to
-`<out>/<chapter>.metrics.json`.
+type. The chapter runs in its own folder, as under Quarto. What the run records
+(`isldl.state.record`: its mode, the pins' outcomes, the comparison tables' rows), and the
+`values` a caller asks for (expressions evaluated in the chapter's namespace after its last
+cell), are written to `<out>/<chapter>.metrics.json` by a last cell that the runner adds to the
+notebook it executes (never to the page). The runner itself imports neither isldl nor torch.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from pathlib import Path
 import nbformat
 import yaml
 from nbclient.exceptions import CellTimeoutError
-
-from .paths import METRICS_ENV
 
 _FENCE = re.compile(r"^```\{python\}\s*$")
 _OPTION = re.compile(r"^#\|\s*(\S+?):\s*(.*)$")
@@ -124,9 +124,12 @@ def check_parameters(given: dict, defaults: dict, chapter: str) -> None:
 
 
 def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("build/run"),
-                timeout: int | None = None, show_output: bool = False) -> dict:
-    """Execute a chapter with papermill and return the metrics it recorded. With
-    `show_output`, what its cells print (a training's progress bar) reaches this terminal too."""
+                timeout: int | None = None, show_output: bool = False,
+                values: dict[str, str] | None = None) -> dict:
+    """Execute a chapter with papermill and return the metrics it recorded, with `values`:
+    {name: a Python expression}, each evaluated in the chapter's namespace once its last cell
+    has run (a test's questions, asked without a cell in the page). With `show_output`, what
+    its cells print (a training's progress bar) reaches this terminal too."""
     import papermill
 
     qmd, out = Path(qmd).resolve(), Path(out).resolve()
@@ -136,12 +139,12 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
     out.mkdir(parents=True, exist_ok=True)
     source_nb, executed_nb = out / f"{qmd.stem}.source.ipynb", out / f"{qmd.stem}.ipynb"
     metrics_path = out / f"{qmd.stem}.metrics.json"
+    notebook.cells.append(_record_cell(metrics_path, values or {}))
     nbformat.write(notebook, source_nb)
     metrics_path.unlink(missing_ok=True)
-    # The kernel inherits the environment: `record` writes to the metrics file, and figures are
-    # kept as outputs even where MPLBACKEND names a non-interactive backend (e.g. Agg in CI).
-    kernel_env = {METRICS_ENV: str(metrics_path),
-                  "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    # The kernel inherits the environment: figures are kept as outputs even where MPLBACKEND
+    # names a non-interactive backend (e.g. Agg in CI).
+    kernel_env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     saved = {name: os.environ.get(name) for name in kernel_env}
     os.environ.update(kernel_env)
     try:
@@ -165,10 +168,25 @@ def run_chapter(qmd: Path, parameters: dict | None = None, out: Path = Path("bui
                 del os.environ[name]
             else:
                 os.environ[name] = value
-    if not metrics_path.exists():
-        raise ChapterError(f"{qmd.name} ran but recorded nothing: a chapter reports its key "
-                           "results with isldl.record(...)")
-    return json.loads(metrics_path.read_text())
+    metrics = json.loads(metrics_path.read_text())
+    if "mode" not in metrics:
+        raise ChapterError(f"{qmd.name} ran but recorded nothing: a chapter begins its run "
+                           "with isldl.start_chapter(...)")
+    return metrics
+
+
+def _record_cell(path: Path, values: dict[str, str]) -> nbformat.NotebookNode:
+    """A last cell that writes what the run recorded to `path`, with each of `values`'
+    expressions under its name."""
+    for name, expression in values.items():
+        try:
+            ast.parse(expression, mode="eval")
+        except SyntaxError as err:
+            raise ChapterError(f"the value {name!r} is not a Python expression: "
+                               f"{expression!r} ({err.msg})") from None
+    items = "".join(f"    {name!r}: ({expression}),\n" for name, expression in values.items())
+    return nbformat.v4.new_code_cell(
+        f"__import__('isldl.state').state.write_record({str(path)!r}, **{{\n{items}}})")
 
 
 def _failed_cell(executed: Path) -> str:
@@ -184,7 +202,7 @@ def _failed_cell(executed: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m isldl.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.run", description=__doc__.split("\n")[0])
     parser.add_argument("chapter", type=Path, help="a chapter's .qmd file")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"), help="set a parameter (value read as YAML)")

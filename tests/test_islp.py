@@ -1,0 +1,61 @@
+"""The official Python lab's numbers (ISLP_labs v2.2.3, `islp.yaml`): each registry value
+against the printed text and the line of code it was read from, and the third column of the
+comparison tables."""
+
+import re
+
+import pytest
+
+from isldl import state
+from isldl.source import ISLP, _registry, comparison_table, islp_settings, islp_value
+from isldl_book.markdown import chapters
+
+REGISTRY = _registry("islp.yaml")
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY["values"]))
+def test_each_value_is_the_printed_number_rounded(key):
+    entry = REGISTRY["values"][key]
+    printed = re.findall(r"\d+\.\d+", entry["printed"])
+    assert len(printed) == 1, entry
+    decimals = len(entry["value"].split(".")[1])
+    assert entry["value"] == f"{float(printed[0]):.{decimals}f}"
+    assert isinstance(entry["cell"], int) and entry["code"] and entry["where"]
+
+
+def test_each_setting_is_in_the_line_of_code_it_was_read_from():
+    names = {"epochs": "max_epochs", "batch_size": "batch_size", "learning_rate": "lr"}
+    for fit, setting in islp_settings().items():
+        for name, argument in names.items():
+            entry = setting[name]
+            if entry.get("default"):  # SimpleModule's own optimizer: PyTorch's default rate
+                assert "SimpleModule." in entry["code"] and entry["value"] == 0.01, fit
+                continue
+            assert f"{argument}={entry['value']:g}" in entry["code"], (fit, name)
+
+
+def test_the_registry_names_its_repository_tag_and_file():
+    assert REGISTRY["repository"] == "https://github.com/intro-stat-learning/ISLP_labs"
+    assert REGISTRY["tag"] == "v2.2.3" and re.fullmatch(r"[0-9a-f]{40}", REGISTRY["commit"])
+    assert REGISTRY["file"] == "Ch10-deeplearning-lab.ipynb"
+
+
+def test_every_value_stands_in_a_row_of_a_chapters_table():
+    text = "".join(qmd.read_text(encoding="utf-8") for qmd in chapters())
+    for key in REGISTRY["values"]:
+        assert f'"{key}"' in text, key
+
+
+def test_a_comparison_table_has_the_islp_column():
+    state.begin(None, "load")
+    table = comparison_table([
+        ("Linear model, test MAE", "hitters.lm_test_mae", 254.6687),
+        ("Network, epochs", "hitters.nn_epochs", 600),
+        ("Network, test accuracy", None, 0.98, "mnist.mlp_test_accuracy"),
+    ])
+    lines = table.splitlines()
+    assert lines[0] == f"| Quantity | Source | {ISLP} | This book |"
+    assert lines[2] == f"| Linear model, test MAE | 254.6687 | {islp_value('hitters.lm_test_mae')} | 254.6687 |"
+    assert lines[3] == "| Network, epochs | 600^c^ | — | 600 |"  # ISLP prints no such row
+    assert lines[4].split(" | ")[2] == islp_value("mnist.mlp_test_accuracy") == "0.9620"
+    assert "(@sec-coming-from-islp)" in lines[-1]

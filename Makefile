@@ -81,7 +81,7 @@ test-latest: tex
 mutants: $(VENV)/.installed-test
 	$(PY) tests/mutants.py
 
-## The LaTeX that Quarto's PDF and the handouts need, pandoc and the PDF tools: Debian/Ubuntu
+## The LaTeX that Quarto's PDF needs, pandoc and the PDF tools: Debian/Ubuntu
 ## packages (fontawesome5 for Quarto's callouts is in texlive-fonts-extra). Elsewhere, or
 ## without root, `quarto install tinytex` where the network allows.
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
@@ -131,4 +131,4 @@ run-all: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --repeats 3 --jobs 2 --save benchmarks/chapter_times_pinned.md
 
 clean:
-	rm -rf _book _handouts build .quarto handouts practice
+	rm -rf _book build .quarto handouts practice

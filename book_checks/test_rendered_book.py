@@ -13,7 +13,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from isldl_book.markdown import book_labels, chapter_label, chapter_title, chapters
+from isldl_book.markdown import appendices, book_labels, chapter_label, chapter_title, chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"
@@ -25,14 +25,8 @@ def chapter_pages():
     return [BOOK / qmd.relative_to(ROOT).with_suffix(".html") for qmd in chapters(ROOT)]
 
 
-def appendices():
-    """The appendices' sources, in _quarto.yml's order (lettered A, B, …, after References)."""
-    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
-    return [ROOT / entry for entry in config["book"].get("appendices", [])]
-
-
 def appendix_pages():
-    return [BOOK / qmd.relative_to(ROOT).with_suffix(".html") for qmd in appendices()]
+    return [BOOK / qmd.relative_to(ROOT).with_suffix(".html") for qmd in appendices(ROOT)]
 
 
 def soup(page: Path) -> BeautifulSoup:
@@ -90,9 +84,9 @@ def test_every_cross_reference_reads_as_its_target():
     long_form = {chapter_label(qmd): f"{number} {chapter_title(qmd)}"
                  for number, qmd in enumerate(chapters(ROOT), start=1)}
     # An appendix reads "Appendix A — Errata".
-    chapter_of_page.update({qmd.stem: chapter_label(qmd) for qmd in appendices()})
+    chapter_of_page.update({qmd.stem: chapter_label(qmd) for qmd in appendices(ROOT)})
     long_form.update({chapter_label(qmd): f"Appendix {chr(ord('A') + i)} — {chapter_title(qmd)}"
-                      for i, qmd in enumerate(appendices())})
+                      for i, qmd in enumerate(appendices(ROOT))})
     for page in [BOOK / "index.html", *chapter_pages()]:
         for link in soup(page).select("a.quarto-xref"):
             target, _, fragment = link["href"].partition("#")
@@ -111,7 +105,7 @@ def test_no_page_shows_fences_stderr_or_a_machine_path():
         assert ":::" not in text, page.name
         assert not html.select(".cell-output-stderr"), page.name
         assert not MACHINE_PATH.search(text), (page.name, MACHINE_PATH.search(text)[0])
-        assert "Injected Parameters" not in text and "isldl.record(" not in text, page.name
+        assert "Injected Parameters" not in text and "write_record(" not in text, page.name
         assert "np.float64(" not in text and not re.search(r"Name: \w+, dtype: \w+", text), \
             page.name
 
@@ -135,7 +129,7 @@ def test_the_pdf_has_the_chapters_numbered_and_every_reference_resolved(pdf_text
     assert re.search(r"^Preface\s", toc, flags=re.M) and re.search(r"^References\s", toc,
                                                                     flags=re.M)
     after_references = pdf_text.split("Table of contents", 1)[1][len(toc):]
-    for letter, qmd in zip("ABCDEFGH", appendices()):  # the appendices, after References
+    for letter, qmd in zip("ABCDEFGH", appendices(ROOT)):  # the appendices, after References
         assert re.search(rf"^\s*{letter}\s+{re.escape(chapter_title(qmd))}\s",
                          after_references, flags=re.MULTILINE), f"appendix {letter} ({qmd.name})"
     assert "?@" not in pdf_text and ":::" not in pdf_text

@@ -1,7 +1,7 @@
 -- HTML only: under a chapter's title, its notebooks: the executed one and the practice one
 -- (written into _book/notebooks/ by `make book`) and "Open in Colab" (the committed
 -- notebooks/<chapter>.ipynb at the release's tag). The links come from notebooks/links.json,
--- which `make notebooks` (python -m isldl.notebooks colab) writes from _quarto.yml's chapters.
+-- which `make notebooks` (python -m isldl_book.notebooks colab) writes from _quarto.yml's chapters.
 
 local function read_links()
   local path = pandoc.path.join({ quarto.project.directory, "notebooks", "links.json" })

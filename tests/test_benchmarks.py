@@ -91,3 +91,19 @@ def test_ratios_say_how_much_faster_the_first_of_each_measured_pair_is():
     lines = harness.ratio_lines({"book": 2.0, "keras": 3.0}, [("book", "keras"), ("book", "x")],
                                 fastest={"book": 1.0, "keras": 1.5})
     assert lines == ["- book is 1.50× as fast as keras per epoch (fastest runs: 1.50×)"]
+
+
+def test_the_optimiser_study_names_both_forms_and_repeats_the_pinned_fit():
+    """The study's rows are labelled by Keras version; its seed-6 row with the source's
+    optimiser is chapter 6's pinned fit, epoch for epoch (same machine, same code)."""
+    import pandas as pd
+
+    _, table, _ = saved_benchmark("lstm_rmsprop")
+    lines = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert {row[0] for row in lines} == {"Keras 2.10, the source's (isldl.rmsprop)",
+                                         "Keras 3 (Keras3RMSprop)"}
+    seed_6 = next(row for row in lines if row[0].startswith("Keras 2.10") and row[1] == "6")
+    history = pd.read_csv(BENCHMARKS.parent / "results" / "06-imdb-lstm-10" / "history.csv",
+                          index_col="epoch")["val_accuracy"]
+    late = history.iloc[len(history) // 2:]
+    assert seed_6[2:] == [f"{history.iloc[-1]:.4f}", f"{late.min():.4f}", f"{late.max():.4f}"]

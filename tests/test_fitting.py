@@ -12,7 +12,6 @@ from isldl.double_descent import (
     sine_data,
     spline_features,
 )
-from chapter_values import run_for_tests
 from isldl.source import source_value
 
 CHAPTER = "08-fitting"
@@ -35,10 +34,10 @@ def fast(fast_runs):
 
 
 @pytest.fixture(scope="module")
-def pinned(root, tmp_path_factory):
-    """The chapter as a render runs it: the pinned fits loaded."""
-    return run_for_tests(root / "chapters" / f"{CHAPTER}.qmd", {},
-                         tmp_path_factory.mktemp("pinned"))
+def pinned(pinned_runs):
+    """The chapter as a render runs it, the pinned fits loaded (conftest's `pinned_runs`,
+    shared with the other chapters' tests)."""
+    return pinned_runs[CHAPTER][0]
 
 
 # ------------------------------------------------------------------------------- the chapter

@@ -58,3 +58,9 @@ def test_the_runner_does_not_import_pytorch():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_table_with_two_levels_of_columns_has_one_heading_per_column():
+    frame = pd.concat({"source": pd.DataFrame({"loss": [0.5]}),
+                       "ours": pd.DataFrame({"loss": [0.25]})}, axis=1)
+    assert markdown_table(frame).splitlines()[0] == "|  | source, loss | ours, loss |"

@@ -20,10 +20,10 @@ Y = 2 * X[:, 0]
 @pytest.fixture(autouse=True)
 def load_mode_after():
     yield
-    set_mode("load")
+    begin_run("load")
 
 
-def set_mode(mode):
+def begin_run(mode):
     state.begin("01-hitters", mode)
 
 
@@ -33,7 +33,7 @@ def make_model(hidden=4, seed=0):
 
 
 def fit_in(mode, results, model=None, x=X, **settings):
-    set_mode(mode)
+    begin_run(mode)
     settings = {"loss": "mse", "epochs": 2, "seed": 0} | settings
     return pinned_fit("01-m", model or make_model(), x, Y, test_data=(X, Y), results=results,
                       **settings)
@@ -160,7 +160,7 @@ def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError,
                        match="mode must be one of load, retrain, update, missing, fast; "
                              "got 'fsat'"):
-        set_mode("fsat")
+        begin_run("fsat")
 
 
 def parts(model, seed=0, x=X):
@@ -276,7 +276,7 @@ def shrinking_path(x, scale=1.0):
 
 
 def result_in(mode, results, **settings):
-    set_mode(mode)
+    begin_run(mode)
     return pinned.pinned_result("05-path", shrinking_path, X, results=results, **settings)
 
 
@@ -293,7 +293,7 @@ def test_a_pinned_result_is_stale_when_its_settings_or_data_change(tmp_path):
     result_in("retrain", tmp_path)
     with pytest.raises(PinError, match="stale: its settings changed"):
         result_in("load", tmp_path, scale=2.0)
-    set_mode("load")
+    begin_run("load")
     with pytest.raises(PinError, match="stale: its data changed"):
         pinned.pinned_result("05-path", shrinking_path, X + 1, results=tmp_path)
 

@@ -268,8 +268,8 @@ def lock_lines(root) -> list[Requirement]:
     return [Requirement(line) for line in lines if line]
 
 
-EXTRAS = ("", "run", "test", "book")  # `make test` and `make book` install test and book,
-# which include run
+EXTRAS = ("", "tools", "test", "book")  # `make test` and `make book` install test and book,
+# which include tools
 
 
 def declared_requirements() -> list[Requirement]:
@@ -277,7 +277,7 @@ def declared_requirements() -> list[Requirement]:
     found = []
     for line in metadata.requires("isldl"):
         requirement = Requirement(line)
-        if requirement.name == "isldl":  # an extra that includes another: isldl[run]
+        if requirement.name == "isldl":  # an extra that includes another: isldl[tools]
             continue
         if requirement.marker is None or any(requirement.marker.evaluate({"extra": extra})
                                              for extra in EXTRAS):

@@ -101,9 +101,8 @@ def test_rmsprop_steps_as_the_sources_keras_does():
     torch.testing.assert_close(replay(SOURCES["keras_2_10"], KERAS["sparse_start"], sparse),
                                torch.tensor(KERAS["keras_2_10"]["sparse_weights"]),
                                rtol=1e-6, atol=1e-7)
-    # isldl.fit's default is that optimizer
-    model = nn.Linear(4, 1, bias=False)
-    assert type(rmsprop(model)) is torch.optim.RMSprop
+    # isldl.rmsprop, isldl.fit's default, is that optimizer
+    assert type(rmsprop(nn.Linear(4, 1))) is torch.optim.RMSprop
 
 
 def test_the_keras_3_form_steps_as_keras_3_does():

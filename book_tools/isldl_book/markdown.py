@@ -29,14 +29,24 @@ def chapters(root: Path = BOOK_ROOT) -> list[Path]:
     return [p for p in book_files(root) if p.parent.name == "chapters"]
 
 
+def appendices(root: Path = BOOK_ROOT) -> list[Path]:
+    """The book's appendices, in order: lettered A, B, …"""
+    config = yaml.safe_load((root / "_quarto.yml").read_text())
+    return [root / entry for entry in config["book"].get("appendices", [])]
+
+
 def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
-    """What Quarto would print for each `@label` of the book: "Figure 2.1", "Section 1.3", …"""
+    """What Quarto would print for each `@label` of the book: "Figure 2.1", "Section 1.3",
+    "Section A.3" in an appendix, …"""
     config = yaml.safe_load((root / "_quarto.yml").read_text())["crossref"]
     prefixes = {kind: config.get(f"{kind}-prefix", kind.title())
                 for kind in ("fig", "tbl", "sec", "eq")}
+    numbered = [(f"Chapter {n}", str(n)) for n in range(1, len(chapters(root)) + 1)]
+    numbered += [(f"Appendix {chr(ord('A') + i)}", chr(ord("A") + i))
+                 for i in range(len(appendices(root)))]
     labels = {}
-    for number, chapter in enumerate(chapters(root), start=1):
-        labels[chapter_label(chapter)] = f"Chapter {number}"
+    for (name, number), chapter in zip(numbered, chapters(root) + appendices(root)):
+        labels[chapter_label(chapter)] = name
         text = chapter.read_text(encoding="utf-8")
         counters = {"fig": 0, "tbl": 0, "eq": 0}
         sections = [0, 0, 0]
@@ -44,7 +54,7 @@ def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
                                  r"|\{#(eq-[\w-]+)\}|^(#{2,3}) ", text, flags=re.M):
             if match[1] or match[5]:  # a heading, labelled or not, advances the numbering
                 level = len(match[1] or match[5])
-                if level == 1:  # the chapter itself: "Chapter N", above
+                if level == 1:  # the chapter itself: "Chapter N" or "Appendix X", above
                     continue
                 sections[level - 2] += 1
                 sections[level - 1:] = [0] * (3 - level + 1)
@@ -76,7 +86,7 @@ def bibliography(root: Path = BOOK_ROOT) -> dict[str, str]:
 
 
 def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str]) -> str:
-    """Quarto Markdown → Markdown that nbconvert (pandoc) prints as Quarto would."""
+    """Quarto Markdown → plain notebook Markdown that reads as Quarto prints it."""
     def equation(match):
         return f"$$\n{match[1].strip()}\n\\tag{{{labels[match[2]].split()[-1]}}}\n$$"
 
@@ -163,25 +173,3 @@ def _add_markdown(cells: list, lines: list[str]) -> None:
     text = "\n".join(lines).strip()
     if text:
         cells.append(nbformat.v4.new_markdown_cell(text))
-
-
-def solutions_at_end(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with its worked solutions moved to the end, under "Solutions", each under
-    the title of its exercise and a reference to it; where each was, a line that says so."""
-    cells, moved = [], []
-    for item in split_solutions(notebook.cells):
-        if isinstance(item, Solution):
-            moved.append(item)
-            item = nbformat.v4.new_markdown_cell(
-                "*Solution: see Solutions, at the end of this handout.*")
-        cells.append(item)
-    if moved:
-        cells.append(nbformat.v4.new_markdown_cell("## Solutions"))
-    for solution in moved:
-        reference = f" (@{solution.label})" if solution.label else ""
-        cells.append(nbformat.v4.new_markdown_cell(
-            f"### {solution.heading or 'Exercise'}{reference}"))
-        cells.extend(solution.cells)
-    result = nbformat.from_dict(notebook)
-    result.cells = cells
-    return result

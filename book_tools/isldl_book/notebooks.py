@@ -98,7 +98,6 @@ def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 
-
 def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
     """The chapter with its prose, no outputs, each `#| practice` cell replaced by a prompt,
     and each exercise's worked solution by an empty cell for the reader's own."""

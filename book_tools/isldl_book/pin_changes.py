@@ -20,9 +20,6 @@ from isldl.data.files import atomic_write
 
 from . import BOOK_ROOT
 
-RESULTS = BOOK_ROOT / "results"
-
-
 def pin_at(revision: str, name: str, root: Path = BOOK_ROOT) -> dict | None:
     """results/<name>/pin.json as it was at `revision`, or None where it did not exist."""
     shown = subprocess.run(["git", "show", f"{revision}:results/{name}/pin.json"], cwd=root,

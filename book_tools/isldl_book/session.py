@@ -18,9 +18,11 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from isldl.chapter import markdown_table
 from isldl.paths import results_root
+from isldl.pinned import cpu_name, missing_fits, processor_name
 
 LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "python-glmnet",
              "matplotlib")
@@ -68,8 +70,6 @@ def quarto_version(environ: dict | None = None) -> str:
 
 def gpu_name() -> str:
     """The GPU that training would use, or "none" where there is none."""
-    import torch
-
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
     if torch.backends.mps.is_available():
@@ -79,8 +79,6 @@ def gpu_name() -> str:
 
 def environment(today: dt.date | None = None) -> dict[str, str]:
     """{what: version or name}, in the order the appendix prints them."""
-    from isldl.pinned import cpu_name, processor_name
-
     info = {"Python": platform.python_version()}
     info.update(library_versions())
     info["Quarto"] = quarto_version()
@@ -105,8 +103,6 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
     """One row per pinned fit (`results/*/pin.json`), sorted by name: its date, processor
     (and the device, where not the CPU), torch's version, training time and test metrics
     ("test_" left off); and one per fit recorded as missing, saying why."""
-    from isldl.pinned import missing_fits  # here: isldl.pinned imports torch
-
     results, rows = results or results_root(), []
     for pin in sorted(results.glob("*/pin.json")):
         record = json.loads(pin.read_text())

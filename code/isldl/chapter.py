@@ -62,6 +62,8 @@ def markdown_table(frame, index: bool = True) -> str:
     """A data frame as a Markdown table: the index first (its name as its heading) unless
     `index` is False, numbers right-aligned with at most four decimals, trailing zeros shared
     by a column dropped."""
+    if frame.columns.nlevels > 1:  # one heading per column: its levels, joined
+        frame = frame.set_axis([", ".join(map(str, c)) for c in frame.columns], axis=1)
     if index and frame.index.nlevels > 1:  # a column for each level
         frame, index = frame.reset_index(), False
     columns = [frame.index.to_series(name=frame.index.name or "")] if index else []

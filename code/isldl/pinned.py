@@ -5,7 +5,7 @@
 scores it on the test data with `isldl.evaluate`. What it does depends on the chapter's *mode*,
 set once per chapter run (`isldl.start_chapter`; see `isldl.state`):
 
-- `load` (renders, handouts, tests): load the pinned fit. A missing, stale or damaged pin is a
+- `load` (renders, tests): load the pinned fit. A missing, stale or damaged pin is a
   `PinError` that names the fit, what differs, and the command that trains it again.
 - `retrain`: train at the chapter's budget and save the result.
 - `update`: load the pins that are current, retrain and save the others (missing, stale or
@@ -243,8 +243,11 @@ class Pin:
         return "<chapter>"
 
     def retrain_command(self) -> str:
-        """The command that trains this pin again: its chapter, in retrain mode."""
-        return f"python -m isldl_book.run chapters/{self.chapter()}.qmd -p mode retrain"
+        """How to train this pin again: its chapter, in retrain mode (in a notebook, or with
+        the book's chapter runner in a checkout)."""
+        chapter = f"chapters/{self.chapter()}.qmd"
+        return (f"python -m isldl_book.run {chapter} -p mode retrain (in a notebook: set "
+                f'mode = "retrain" in the parameters cell of {chapter})')
 
     def restore_hint(self) -> str:
         return (f"restore it with `git checkout {relative(self.folder)}` or "

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import matplotlib.patheffects as patheffects
 import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
+
+
+_OUTLINED = [patheffects.withStroke(linewidth=3, foreground="white")]  # a source's curve
 
 
 def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool = False,
@@ -22,9 +26,9 @@ def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool
             if column in history:
                 ax.plot(history.index, history[column], "o-", ms=2, lw=1, color=colour,
                         label=label)
-            if source is not None and column in source:
-                ax.plot(source.index, source[column], "--", lw=1, color=colour, alpha=0.7,
-                        label=f"{label}, source")
+            if source is not None and column in source:  # on top: ours often hide it
+                ax.plot(source.index, source[column], "--", lw=1.6, color=colour,
+                        zorder=3, path_effects=_OUTLINED, label=f"{label}, source")
         ax.set_ylabel(name)
         if log_loss and name == "loss":
             ax.set_yscale("log")

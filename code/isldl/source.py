@@ -45,7 +45,8 @@ def source_value(key: str):
 
 
 def source_kind(key: str) -> str:
-    """What the source's number is: printed, code (a setting), text or computed."""
+    """What the source's number is: printed, code (a setting), text, book (ISLR2 outside
+    its lab) or computed."""
     return _entry(key)["kind"]
 
 

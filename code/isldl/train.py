@@ -89,7 +89,6 @@ def rmsprop(model: nn.Module, lr: float = 1e-3) -> torch.optim.RMSprop:
     return torch.optim.RMSprop(model.parameters(), **(KERAS_RMSPROP | {"lr": lr}))
 
 
-
 class Keras3RMSprop(torch.optim.Optimizer):
     r"""RMSprop as Keras 2.11 and later (Keras 3 included) compute it, with their defaults;
     not the source's (`rmsprop`), but the one a reader of today's Keras gets.

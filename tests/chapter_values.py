@@ -51,7 +51,8 @@ VALUES = {
         "ex3_flip_twice_is_identity": "bool(torch.equal(flipped_twice, batch))",
     },
     "04-pretrained-cnn": {
-        "mobilenet_top1": "mobilenet_top[mobilenet_top['rank'] == 1].set_index('image')['class'].to_dict()",
+        "mobilenet_top1": "mobilenet_top[mobilenet_top['rank'] == 1]"
+                          ".set_index('image')['class'].to_dict()",
         "resnet_available": "resnet_top is not None",
         "mobilenet_agrees_on": "agreement['MobileNetV2 int8']",
         "ex1_old_head": "old_head",
@@ -100,7 +101,8 @@ VALUES = {
         "sgd_loss_50_epochs": "{b: summary.loc[b, 'after 50 epochs'] for b in batch_sizes}",
         "sgd_loss_gd_seconds": "{b: summary.loc[b, \"in GD's time\"] for b in batch_sizes}",
         "sgd_step_seconds": "{b: step_cost[b] for b in batch_sizes}",
-        "sgd_final_loss": "{f'{b}, eta={eta}': value for (eta, b), value in runs.groupby(['eta', 'batches'], sort=False)['loss'].last().items()}",
+        "sgd_final_loss": "{f'{b}, eta={eta}': value for (eta, b), value in runs.groupby("
+                          "['eta', 'batches'], sort=False)['loss'].last().items()}",
         "dropout_test_accuracy": "{f'{p:g}': a for p, a in accuracy['dropout'].items()}",
         "l2_test_accuracy": "{f'{lam:g}': a for lam, a in accuracy['l2'].items()}",
         "regularisation_train_seconds": "train_seconds",

@@ -337,3 +337,22 @@ def test_the_html_book_has_a_light_and_a_dark_theme(root):
     assert html["highlight-style"] in ("a11y", "arrow", "atom-one", "ayu", "breeze", "github",
                                        "gruvbox", "monochrome")
     assert (root / html["css"]).is_file()
+
+
+def test_the_optimiser_change_table_sets_each_metric_before_and_after(tmp_path, root):
+    record = {"before": "0" * 40, "why": "The optimiser changed.", "fits": {
+        "01-a": {"chapter": "01-hitters",
+                 "before": {"metrics": {"test_mae": 260.0}, "processor": "X", "date": "d"},
+                 "after": {"metrics": {"test_loss": 1.0, "test_mae": 259.5}, "processor": "Y",
+                           "date": "d"}},
+        "09-new": {"chapter": "09-new", "before": None,
+                   "after": {"metrics": {"test_accuracy": 0.5}, "processor": "Y",
+                             "date": "d"}}}}
+    (tmp_path / "change.json").write_text(json.dumps(record))
+    lines = errata.changes_table(tmp_path / "change.json").splitlines()
+    assert lines[2] == "| 01-a | mae | 260.0000 | 259.5000 | -0.5000 |"  # not the loss
+    assert lines[3] == "| 09-new | accuracy | — | 0.5000 | — |"
+    assert lines[-1].endswith("processors, before and after: X, Y.")
+    # the committed record covers every pin, before and after
+    committed = json.loads((root / "results" / "changes" / "keras-2.10-rmsprop.json").read_text())
+    assert set(committed["fits"]) == {p.parent.name for p in (root / "results").glob("*/pin.json")}

@@ -46,8 +46,10 @@ def changes_table(path: Path) -> str:
     for fit, change in record["fits"].items():
         old = change["before"]["metrics"] if change["before"] else {}
         new = change["after"]["metrics"]
-        names = [m for m in new if m != "test_loss" or len(new) == 1]  # the reported metric
-        names += [m for m in old if m not in names]  # one scored otherwise before (R²)
+        # the metric that the chapter reports (not the loss beside it), and any that the
+        # pin reported before and no longer does
+        names = [m for m in new if m != "test_loss" or len(new) == 1]
+        names += [m for m in old if m not in names]
         for metric in names:
             before, after = old.get(metric), new.get(metric)
             rows.append({"fit": fit, "metric": metric.removeprefix("test_"),

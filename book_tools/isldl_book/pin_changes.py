@@ -28,19 +28,33 @@ def pin_at(revision: str, name: str, root: Path = BOOK_ROOT) -> dict | None:
 
 
 def _facts(record: dict) -> dict:
-    return {"metrics": record["metrics"], "processor": record["processor"],
+    return {"metrics": dict(record["metrics"]), "processor": record["processor"],
             "date": record["date"]}
 
 
+def nyse_r2(test_loss: float) -> float:
+    """The source's test R² of a NYSE fit from its test loss: 1 − MSE / V0, V0 the variance
+    of the test years' log volume (R's var), as chapter 7 computes it."""
+    from isldl.data import load_nyse
+    from isldl.timeseries import ar_frame
+
+    frame, train = ar_frame(load_nyse())
+    return 1 - test_loss / frame["log_volume"].to_numpy()[~train].var(ddof=1)
+
+
 def changes(revision: str, root: Path = BOOK_ROOT) -> dict[str, dict]:
-    """{fit: {chapter, before, after}} for every pin of the working tree."""
+    """{fit: {chapter, before, after}} for every pin of the working tree. A fit whose pin
+    recorded its R² before and records its test loss now (chapter 7's) gets its R² now too,
+    computed from the loss, so that the two can be compared."""
     found = {}
     for path in sorted((root / "results").glob("*/pin.json")):
-        now = json.loads(path.read_text())
-        before = pin_at(revision, path.parent.name, root)
-        found[path.parent.name] = {"chapter": now.get("chapter"),
-                                   "before": _facts(before) if before else None,
-                                   "after": _facts(now)}
+        record = json.loads(path.read_text())
+        now, before = _facts(record), pin_at(revision, path.parent.name, root)
+        before = _facts(before) if before else None
+        if before and "test_r2" in before["metrics"] and "test_r2" not in now["metrics"]:
+            now["metrics"]["test_r2"] = nyse_r2(now["metrics"]["test_loss"])
+        found[path.parent.name] = {"chapter": record.get("chapter"), "before": before,
+                                   "after": now}
     return found
 
 

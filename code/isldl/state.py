@@ -2,8 +2,8 @@
 book's (if they are not), and what it records for the tests.
 
 The lowest of isldl's modules: the others read the run's state from here, and it imports
-none of them but the data files' atomic write. `isldl.start_chapter` begins a run; the rest of the run asks `mode()`,
-`is_fast()` and `chapter()`.
+none of them but the data files' atomic write. `isldl.start_chapter` begins a run; the rest
+of the run asks `mode()`, `is_fast()` and `chapter()`.
 
 The modes (see `isldl.pinned` for what each does with pinned results):
 

@@ -99,3 +99,23 @@ def test_a_callout_becomes_a_quoted_note_with_every_paragraph():
     quoted = markdown.plain_markdown(text, {}, {})
     assert quoted.splitlines() == ["> **The weights could not be had**", ">", "> First line.",
                                    "> Second.", ">", "> Another paragraph."]
+
+
+def test_a_section_that_starts_mid_page_shares_that_page_with_the_one_before(tmp_path):
+    """In the Solutions appendix a chapter's section may start lower on the page where the
+    previous chapter's last solution ends: that page belongs to both handouts."""
+    from pypdf.generic import Fit
+
+    writer = PdfWriter()
+    for _ in range(4):
+        writer.add_blank_page(width=100, height=100)
+    writer.add_outline_item(title="1 Alpha", page_number=0)
+    writer.add_outline_item(title="2 Beta", page_number=1)
+    solutions = writer.add_outline_item(title="A Solutions", page_number=2)
+    writer.add_outline_item(title="A.1 Alpha", page_number=2, parent=solutions)
+    writer.add_outline_item(title="A.2 Beta", page_number=3, parent=solutions,
+                            fit=Fit.xyz(left=0, top=40))  # lower on page 3
+    writer.write(tmp_path / "book.pdf")
+    entries = handouts.outline(PdfReader(tmp_path / "book.pdf"))
+    assert handouts.handout_pages(entries, "Alpha")["Solutions"] == range(2, 4)
+    assert handouts.handout_pages(entries, "Beta")["Solutions"] == range(3, 4)

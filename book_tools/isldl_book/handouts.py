@@ -26,12 +26,13 @@ SOLUTIONS, REFERENCES = "Solutions", "References"
 
 @dataclass
 class Entry:
-    """A bookmark of the PDF: its title, its depth (0 for a chapter), its first page (0-based)
-    and the first page after it."""
+    """A bookmark of the PDF: its title, its depth (0 for a chapter), its first page (0-based),
+    whether it starts at the top of that page, and the first page after it."""
 
     title: str
     depth: int
     start: int
+    at_top: bool = True
     end: int = 0
 
 
@@ -45,14 +46,26 @@ def outline(reader) -> list[Entry]:
             if isinstance(item, list):
                 walk(item, depth + 1)
             else:
-                entries.append(Entry(item.title.strip(), depth,
-                                     reader.get_destination_page_number(item)))
+                page = reader.get_destination_page_number(item)
+                entries.append(Entry(item.title.strip(), depth, page,
+                                     _at_top(item, reader.pages[page])))
 
     walk(reader.outline, 0)
     for i, entry in enumerate(entries):
-        later = [e.start for e in entries[i + 1:] if e.depth <= entry.depth]
-        entry.end = later[0] if later else len(reader.pages)
+        later = [e for e in entries[i + 1:] if e.depth <= entry.depth]
+        # a section that starts lower on a page shares that page with the one before it
+        entry.end = (later[0].start + (not later[0].at_top)) if later else len(reader.pages)
     return entries
+
+
+def _at_top(item, page) -> bool:
+    """Whether a bookmark points at the top of its page (the upper eighth), as a new
+    chapter does; one without a position counts as at the top."""
+    top = getattr(item, "top", None)
+    try:
+        return top is None or float(top) >= 0.875 * float(page.mediabox.height)
+    except (TypeError, ValueError):
+        return True
 
 
 def _titled(entries: list[Entry], title: str, depth: int | None = None) -> Entry | None:

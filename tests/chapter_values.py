@@ -189,6 +189,11 @@ FROM_TABLES = {
 }
 
 
+def pins(metrics: dict) -> dict:
+    """What `isldl.pinned_fit` recorded of each fit: {name: {loaded, metrics, recorded, …}}."""
+    return {k.removeprefix("pin:"): v for k, v in metrics.items() if k.startswith("pin:")}
+
+
 def table_value(metrics: dict, key_or_label: str):
     """Our value in the row of a comparison table with this source key (or label)."""
     rows = [row for row in metrics["comparison_rows"]

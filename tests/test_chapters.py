@@ -12,7 +12,7 @@ import pytest
 import torch
 from torchvision.models import ResNet50_Weights
 
-from chapter_values import run_for_tests
+from chapter_values import pins, run_for_tests
 from isldl.train import bf16_is_fast
 from isldl.paths import results_root
 from isldl.pinned import processor_name
@@ -33,11 +33,6 @@ def run_fast(fast_runs):
         assert not any(pin["loaded"] for pin in pins(metrics).values())  # trained afresh
         return metrics
     return run_fast
-
-
-def pins(metrics):
-    """What `isldl.pinned_fit` recorded of each fit: {name: {loaded, metrics, recorded, …}}."""
-    return {k.removeprefix("pin:"): v for k, v in metrics.items() if k.startswith("pin:")}
 
 
 def test_pinned_fits_load_and_reproduce_their_metrics(pinned_runs):

@@ -12,6 +12,7 @@ from isldl.double_descent import (
     sine_data,
     spline_features,
 )
+from chapter_values import pins
 from isldl.source import source_value
 
 CHAPTER = "08-fitting"
@@ -20,10 +21,6 @@ FITS = ["08-mnist-dropout-0.0", "08-mnist-dropout-0.2", "08-mnist-dropout-0.4",
 # The claims whose numbers do not depend on the MNIST budget: they hold in fast mode too.
 BUDGET_FREE_CLAIMS = ["autograd", "differences", "per_epoch", "per_second", "peak",
                       "interpolates", "second_descent", "best_below"]
-
-
-def pins(metrics):
-    return {k.removeprefix("pin:"): v for k, v in metrics.items() if k.startswith("pin:")}
 
 
 @pytest.fixture(scope="module")

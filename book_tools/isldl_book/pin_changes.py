@@ -36,10 +36,10 @@ def nyse_r2(test_loss: float) -> float:
     """The source's test R² of a NYSE fit from its test loss: 1 − MSE / V0, V0 the variance
     of the test years' log volume (R's var), as chapter 7 computes it."""
     from isldl.data import load_nyse
-    from isldl.timeseries import ar_frame
+    from isldl.timeseries import ar_frame, r2_from_mse
 
     frame, train = ar_frame(load_nyse())
-    return 1 - test_loss / frame["log_volume"].to_numpy()[~train].var(ddof=1)
+    return r2_from_mse(test_loss, frame["log_volume"].to_numpy()[~train])
 
 
 def changes(revision: str, root: Path = BOOK_ROOT) -> dict[str, dict]:

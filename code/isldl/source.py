@@ -30,6 +30,15 @@ def _registry(name: str = "source.yaml") -> dict:
     return yaml.safe_load(files(__package__).joinpath(name).read_text(encoding="utf-8"))
 
 
+def _named(registry: str, key: str, what: str) -> dict:
+    """The entry `key` of a registry that lists its entries by name, or a KeyError that
+    names the registry and what it has."""
+    entries = _registry(registry)
+    if key not in entries:
+        raise KeyError(f"{registry} has no {what} {key!r}; it has {', '.join(entries)}")
+    return entries[key]
+
+
 def _entry(key: str) -> dict:
     chapter, name = key.split(".")
     try:
@@ -63,11 +72,7 @@ def source_history(key: str):
     read from the seed by `python -m isldl_book.source_histories`."""
     import pandas as pd
 
-    try:
-        entry = _registry("histories.yaml")[key]
-    except KeyError:
-        raise KeyError(f"histories.yaml has no history {key!r}; it has "
-                       f"{', '.join(_registry('histories.yaml'))}") from None
+    entry = _named("histories.yaml", key, "history")
     frame = pd.DataFrame(entry["columns"], dtype=float,
                          index=pd.RangeIndex(1, entry["epochs"] + 1, name="epoch"))
     frame.attrs["where"] = entry["where"]
@@ -77,11 +82,7 @@ def source_history(key: str):
 def budget(name: str):
     """A training budget for this run (see `budgets.yaml`): the book's, or in a fast run (the
     tests' check, or stand-in data) the small one. `isldl.budget("mnist.mlp_epochs")`."""
-    try:
-        entry = _registry("budgets.yaml")[name]
-    except KeyError:
-        raise KeyError(f"budgets.yaml has no budget {name!r}; it has "
-                       f"{', '.join(_registry('budgets.yaml'))}") from None
+    entry = _named("budgets.yaml", name, "budget")
     if state.is_fast():
         return entry["fast"]
     return source_value(entry["source"]) if "source" in entry else entry["book"]

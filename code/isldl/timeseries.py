@@ -28,4 +28,10 @@ def test_r2(predicted, observed) -> float:
     """The source's test R²: 1 − mean squared error / var(observed), R's var (n − 1)."""
     observed = np.asarray(observed, dtype=float)
     predicted = np.asarray(predicted, dtype=float).reshape(observed.shape)
-    return float(1 - np.mean((predicted - observed) ** 2) / np.var(observed, ddof=1))
+    return r2_from_mse(np.mean((predicted - observed) ** 2), observed)
+
+
+def r2_from_mse(mse: float, observed) -> float:
+    """The source's test R² of a fit whose mean squared error on `observed` is `mse` (a
+    pinned fit's `test_loss`): 1 − mse / V0, V0 the variance of `observed` (R's var)."""
+    return float(1 - mse / np.var(np.asarray(observed, dtype=float), ddof=1))

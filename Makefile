@@ -4,24 +4,55 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book pins check-book test test-latest mutants retrain update run-all handouts practice notebooks lock tex clean
+.PHONY: book pins check-book test test-simulated test-latest mutants retrain update rekey run-all \
+	handouts practice notebooks lock tex quarto-version clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The exact versions CI runs (requirements-lock.txt, `make lock` regenerates it), then the
-# reader's package (isldl, code/) and the book's tooling (isldl_book, book_tools/). CPU_TORCH=1: torch and torchvision of the lock in their CPU-only builds, from
-# PyTorch's index, without the CUDA packages (nvidia-*, cuda-*, triton) of PyPI's Linux wheel.
+# reader's package (isldl, code/) and the book's tooling (isldl_book, book_tools/).
+#
+# torch's build. CPU_TORCH=1: the CPU-only build of the lock's torch and torchvision, from
+# PyTorch's index, without the CUDA packages (nvidia-*, cuda-*, triton) of PyPI's Linux wheel;
+# CPU_TORCH=0: PyPI's build (on Linux the CUDA one). Unset: the CPU-only build on Linux without
+# an NVIDIA GPU (no nvidia-smi, no /proc/driver/nvidia), falling back to PyPI's, with a warning,
+# where PyTorch's index cannot be reached; PyPI's elsewhere (on macOS and Windows it is the
+# build for the machine).
 LOCK := requirements-lock.txt
 CPU_INDEX := https://download.pytorch.org/whl/cpu
 CUDA_ONLY := ^(torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+)==
+NVIDIA_GPU := $(shell command -v nvidia-smi >/dev/null || [ -e /proc/driver/nvidia ] && echo yes)
+ifeq ($(origin CPU_TORCH),undefined)
+  ifeq ($(shell uname -s)$(NVIDIA_GPU),Linux)
+    TORCH_BUILD := cpu-else-pypi
+    TORCH_WHY := the CPU-only build, as this is Linux without an NVIDIA GPU (CPU_TORCH=0: PyPI's CUDA build)
+  else
+    TORCH_BUILD := pypi
+    TORCH_WHY := PyPI's build, as this machine has an NVIDIA GPU or is not Linux (CPU_TORCH=1: the CPU-only build)
+  endif
+else ifeq ($(CPU_TORCH),1)
+  TORCH_BUILD := cpu
+  TORCH_WHY := the CPU-only build (CPU_TORCH=1)
+else
+  TORCH_BUILD := pypi
+  TORCH_WHY := PyPI's build (CPU_TORCH=$(CPU_TORCH); on Linux the CUDA one)
+endif
 define install_locked
 	$(PYTHON) -m venv $(VENV)
-	if [ -n "$(CPU_TORCH)" ]; then \
-	  $(PY) -m pip install --quiet --index-url $(CPU_INDEX) \
-	    $$(grep -E '^torch(vision)?==' $(LOCK) | sed -E 's/ *;.*//; s/$$/+cpu/') \
-	  && grep -vE '$(CUDA_ONLY)' $(LOCK) > $(VENV)/lock-cpu.txt \
+	@echo "torch: $(TORCH_WHY)"
+	if [ "$(TORCH_BUILD)" != pypi ] && $(PY) -m pip install --quiet --retries 1 --timeout 30 \
+	    --index-url $(CPU_INDEX) \
+	    $$(grep -E '^torch(vision)?==' $(LOCK) | sed -E 's/ *;.*//; s/$$/+cpu/'); then \
+	  grep -vE '$(CUDA_ONLY)' $(LOCK) > $(VENV)/lock-cpu.txt \
 	  && $(PY) -m pip install --quiet -r $(VENV)/lock-cpu.txt; \
-	else $(PY) -m pip install --quiet -r $(LOCK); fi
+	elif [ "$(TORCH_BUILD)" = cpu ]; then \
+	  echo "error: PyTorch's index $(CPU_INDEX) could not be reached (CPU_TORCH=1)" >&2; \
+	  exit 1; \
+	else \
+	  if [ "$(TORCH_BUILD)" != pypi ]; then echo "warning: PyTorch's index $(CPU_INDEX)" \
+	    "could not be reached: installing PyPI's torch instead, the CUDA build (3 GB more)" >&2; fi; \
+	  $(PY) -m pip install --quiet -r $(LOCK); \
+	fi
 	$(PY) -m pip install --quiet --no-deps --editable . --editable book_tools
 endef
 
@@ -29,19 +60,29 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK)
 	$(install_locked)
 	touch $@
 
-# Quarto: the one on PATH if there is one (>= 1.6.34), else the `quarto-cli` package.
+# Quarto: the one on PATH if there is one, else the `quarto-cli` package of the version the
+# book is tested with (pyproject.toml's extra `quarto`, the one place that names it). Another
+# minor version on PATH is used, with a warning: Quarto 1.8 changed the PDF engine's default.
+QUARTO_VERSION := $(shell sed -nE 's/.*"quarto-cli==([0-9.]+)".*/\1/p' pyproject.toml)
 QUARTO := $(shell command -v quarto || echo $(VENV)/bin/quarto)
 
 $(VENV)/.installed-book: $(VENV)/.installed-test
 	command -v quarto >/dev/null || $(PY) -m pip install --quiet --editable ".[quarto]"
 	touch $@
 
+quarto-version: $(VENV)/.installed-book
+	@found=$$($(QUARTO) --version); case "$$found" in \
+	  $(basename $(QUARTO_VERSION)).*) ;; \
+	  *) echo "warning: the book is tested with Quarto $(QUARTO_VERSION); $(QUARTO) is" \
+	       "Quarto $$found (install $(QUARTO_VERSION), or remove that one from PATH and" \
+	       "make book installs it)" >&2 ;; esac
+
 ## Install, then render the book (HTML and PDF) with Quarto into _book/; the log goes to
 ## build/render.log. Each format runs every chapter (no freezing: see the README), and a
 ## full render of one format empties _book/, so the PDF is kept aside while the HTML renders.
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
-book: $(VENV)/.installed-book tex pins
+book: $(VENV)/.installed-book quarto-version tex pins
 	mkdir -p build
 	rm -rf _book build/pdf chapters/*.quarto_ipynb
 	set -o pipefail; (QUARTO_PYTHON=$(PY) $(QUARTO) render --to pdf && mkdir build/pdf \
@@ -61,9 +102,18 @@ check-book: $(VENV)/.installed-test
 	$(PY) -m pytest book_checks
 
 ## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts),
-## after training the pins whose data can be had now (`pins`), as the render would load them.
+## after training the pins whose data can be had now (`pins`), as the render would load them;
+## ruff first (pyproject.toml says which rules).
+LINTED := code book_tools tests benchmarks
 test: $(VENV)/.installed-test tex pins
+	$(PY) -m ruff check $(LINTED)
 	$(PY) -m pytest
+
+## The tests that load the pinned fits again as other processors compute: under each CPU
+## capability that this processor can simulate (ATEN_CPU_CAPABILITY, with oneDNN's
+## instruction set to match), with one thread and with two (see isldl.machine).
+test-simulated: $(VENV)/.installed-test pins
+	$(PY) -m isldl_book.simulated -- $(PY) -m pytest -m pinned -q -p no:cacheprovider
 
 ## The tests against the newest versions that pyproject.toml allows instead of the lock, in their
 ## own .venv-latest (CPU_TORCH=1: torch's CPU build, from PyTorch's index beside PyPI).
@@ -82,15 +132,24 @@ mutants: $(VENV)/.installed-test
 	$(PY) tests/mutants.py
 
 ## The LaTeX that Quarto's PDF needs, pandoc and the PDF tools: Debian/Ubuntu
-## packages (fontawesome5 for Quarto's callouts is in texlive-fonts-extra). Elsewhere, or
-## without root, `quarto install tinytex` where the network allows.
+## packages (fontawesome5 for Quarto's callouts is in texlive-fonts-extra). Where there is no
+## apt-get (macOS, another Linux), it says what to install instead and carries on: `make test`
+## then skips the tests marked `tex`, and says so.
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
 	texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern pandoc poppler-utils
 tex:
-	@command -v xelatex >/dev/null && command -v pandoc >/dev/null && command -v pdftotext >/dev/null \
-	  && kpsewhich fontawesome5.sty >/dev/null \
-	|| ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-		$(TEX_PACKAGES))
+	@if command -v xelatex >/dev/null && command -v pandoc >/dev/null \
+	    && command -v pdftotext >/dev/null && kpsewhich fontawesome5.sty >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    $(TEX_PACKAGES); \
+	else \
+	  echo "make tex: no apt-get here, so the PDF's tools are not installed. Install XeLaTeX" \
+	    "with the LaTeX packages of Quarto's template (macOS: brew install --cask mactex," \
+	    "or quarto install tinytex), pandoc and poppler's pdftotext (brew install pandoc" \
+	    "poppler). Until then make test skips the tests marked tex, and make book cannot" \
+	    "render the PDF."; \
+	fi
 
 ## One PDF per chapter in handouts/: the chapter's pages of the book's PDF (after `make book`),
 ## its solutions' pages and the references.
@@ -112,7 +171,7 @@ notebooks: $(VENV)/.installed-test
 ## with `make lock UV_ARGS="--upgrade-package numpy"`).
 lock: $(VENV)/.installed-test
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra book --universal \
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip compile pyproject.toml --extra test --extra book --universal \
 	  --python-version 3.10 --custom-compile-command "make lock" $(UV_ARGS) -o $(LOCK)
 
 ## Train every pinned result again at the source's budgets and save it under results/,
@@ -124,6 +183,12 @@ retrain: $(VENV)/.installed-test
 ## the code that trains them), loading the others.
 update: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --mode update
+
+## After a change to what a pin's key covers, not to what a fit computes (a helper moved, the
+## key's definition changed): write today's key into each pin whose key differs in its code
+## part alone, and train the pins that are missing (delete those whose computation changed).
+rekey: $(VENV)/.installed-test
+	$(PY) benchmarks/chapter_times.py --mode rekey
 
 ## Run every chapter with its pinned results, two at a time (a core each), timing each and the
 ## whole book (see benchmarks/README.md).

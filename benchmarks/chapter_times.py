@@ -57,7 +57,7 @@ def saved_seconds(table: Path | None) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=("load", "retrain", "update"), default="load")
+    parser.add_argument("--mode", choices=("load", "retrain", "update", "rekey"), default="load")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="chapters run at a time")
     parser.add_argument("--save", type=Path, help="also write the table to this file")
@@ -77,7 +77,8 @@ def main() -> None:
             for chapter, seconds in zip(order, times):
                 runs[chapter].append(seconds)
         walls.append(time.perf_counter() - start)
-    what = {"load": "pinned", "retrain": "retrained", "update": "updated"}[args.mode]
+    what = {"load": "pinned", "retrain": "retrained", "update": "updated",
+            "rekey": "re-keyed"}[args.mode]
     lines = [f"Measured on {measured_where()}.", "",
              f"| chapter | seconds ({what}, median of {args.repeats}, {args.jobs} at a time) |",
              "|:--|--:|"]

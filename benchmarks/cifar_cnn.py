@@ -33,8 +33,16 @@ import statistics
 import sys
 import time
 
-from harness import (arguments, compare, matmul_gflops, measured_where, precision_of,
-                     precisions_line, pythons_for, ratio_lines)
+from harness import (
+    arguments,
+    compare,
+    matmul_gflops,
+    measured_where,
+    precision_of,
+    precisions_line,
+    pythons_for,
+    ratio_lines,
+)
 from report import report
 
 N_FIT, N_VAL, BATCH = 40_000, 10_000, 128

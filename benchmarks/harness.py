@@ -73,7 +73,7 @@ def bf16_units() -> bool:
     2048 product took 12 s on an AVX2-only CPU, against 0.1 s in float32)."""
     import torch
 
-    from isldl.train import bf16_is_fast
+    from isldl.machine import bf16_is_fast
 
     return bf16_is_fast(torch.device("cpu"))
 
@@ -138,9 +138,11 @@ def matmul_gflops(dtype: str = "float32", rounds: int = 5) -> float:
 
 
 def measured_where() -> str:
-    """The processor, its cores and the date, for the line above a table."""
+    """The processor (its name, and its vendor, family and model: one name covers several
+    generations), its cores and the date, for the line above a table."""
     import os
 
-    from isldl.pinned import processor_name
+    from isldl.machine import cpu_id, processor_name
 
-    return f"{processor_name()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    return (f"{processor_name()} ({cpu_id()}), {os.cpu_count()} cores, "
+            f"{time.strftime('%Y-%m-%d')}")

@@ -28,8 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import (arguments, compare, measured_where, precision_of, precisions_line,
-                     pythons_for, ratio_lines)
+from harness import (
+    arguments,
+    compare,
+    measured_where,
+    precision_of,
+    precisions_line,
+    pythons_for,
+    ratio_lines,
+)
 from report import report
 
 N_FIT, N_VAL, BATCH, WORDS, LENGTH = 25_000, 25_000, 128, 10_000, 500

@@ -5,7 +5,7 @@
 The two optimisers share every setting (learning rate 0.001, rho 0.9, epsilon 1e-7) and differ
 only in where epsilon sits: Keras 2.10, the source's, divides the gradient by
 sqrt(v) + epsilon (`isldl.rmsprop`: PyTorch's RMSprop with those settings); Keras 2.11 and
-later, Keras 3 included, by sqrt(v + epsilon) (`isldl.train.Keras3RMSprop`). For each seed
+later, Keras 3 included, by sqrt(v + epsilon) (`keras3_rmsprop.py`). For each seed
 both fit chapter 6's LSTM from the
 same initial weights on the same batches, validated on the 25,000 test reviews after every
 epoch, as the chapter does. The table gives the test accuracy after the last epoch and the range
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import isldl
 from isldl import data, models
-from isldl.train import Keras3RMSprop
+from keras3_rmsprop import Keras3RMSprop
 from report import report
 
 OPTIMIZERS = {

@@ -14,6 +14,8 @@ from isldl_book.run import run_chapter
 VALUES = {
     "01-hitters": {
         "nn_params": "isldl.n_parameters(hitters_nn)",
+        "lasso_solver": "cv.solver",
+        "lasso_stopping": "stopping",
         "ex1_params": "isldl.n_parameters(narrow)",
         "ex1_test_mae": "narrow_mae",
         "ex1_val_mae": "still_falling.tolist()",

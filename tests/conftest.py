@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -7,6 +8,38 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+TEX_TOOLS = ("xelatex", "pandoc", "pdftotext", "kpsewhich")
+"""What the tests marked `tex` need: XeLaTeX (with kpsewhich to find its packages), pandoc and
+poppler's pdftotext, which `make tex` installs where there is apt-get."""
+
+
+def missing_tex_tools() -> list[str]:
+    return [tool for tool in TEX_TOOLS if shutil.which(tool) is None]
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that load the pinned fits (those that use `pinned_runs`) are marked `pinned`:
+    `make test-simulated` runs them again as other processors compute. The tests marked `tex`
+    are skipped where the PDF's tools are missing (macOS without MacTeX), and the run says so
+    at its end."""
+    missing = missing_tex_tools()
+    for item in items:
+        if "pinned_runs" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pinned)
+        if missing and item.get_closest_marker("tex"):
+            item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    missing = missing_tex_tools()
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "tex" in getattr(report, "keywords", {})]
+    if missing and skipped:
+        terminalreporter.write_line(
+            f"notice: {len(skipped)} test(s) marked tex skipped: {', '.join(missing)} not "
+            f"found (make tex installs them with apt-get; elsewhere see CONTRIBUTING.md)")
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ import torch
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from isldl_book.notebooks import REPO_ENV, release_tag
 from isldl.source import source_value
+from isldl_book.notebooks import REPO_ENV, release_tag
 
 PREINSTALLED = ("torch", "torchvision", "ipython")
 """What the simulated Colab runtime has before the set-up cell runs (with their dependencies)."""

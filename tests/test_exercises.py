@@ -10,6 +10,7 @@ import subprocess
 
 import nbformat
 import pytest
+
 from isldl_book import markdown, notebooks
 from isldl_book.run import cell_options, qmd_to_notebook
 from isldl_book.structure import labels_in

@@ -2,15 +2,15 @@
 sets' hosts: a file with its checksum, one whose content changed, one gone, a page."""
 
 import hashlib
-import json
 import http.server
+import json
 import threading
 from functools import partial
 
 import pytest
 
-from isldl_book import links
 from isldl.data.files import REGISTRY
+from isldl_book import links
 
 
 @pytest.fixture
@@ -34,7 +34,8 @@ def test_each_kind_of_address_is_checked_as_it_should_be(server):
         links.Address(f"{server}/page.html", "a link"): None,
         links.Address(f"{server}/data.bin", "changed", checksum="md5:" + "0" * 32):
             f"its md5 is {good}, expected {'0' * 32}",
-        links.Address(f"{server}/gone.bin", "gone", checksum=f"md5:{good}"): "HTTP 404 File not found",
+        links.Address(f"{server}/gone.bin", "gone", checksum=f"md5:{good}"):
+            "HTTP 404 File not found",
         links.Address(f"{server}/gone.html", "dead link"): "HTTP 404 File not found",
         links.Address("http://127.0.0.1:9/", "no server"): "no answer",
     }

@@ -12,8 +12,8 @@ import json
 import pickle
 import tarfile
 
-import numpy as np
 import nbformat
+import numpy as np
 import pytest
 
 from chapter_values import run_for_tests

@@ -30,7 +30,7 @@ def test_the_wheel_holds_the_package_and_its_data_and_no_tooling(wheel):
         next(n for n in names if n.endswith("METADATA"))).decode()
     # the tooling's dependencies are an extra, not a reader's
     for tool in ("papermill", "nbformat", "ipykernel"):
-        assert f"Requires-Dist: {tool}" in requires and f'extra == "tools"' in requires
+        assert f"Requires-Dist: {tool}" in requires and 'extra == "tools"' in requires
 
 
 def test_importing_isldl_loads_none_of_the_books_tooling(tmp_path):

@@ -3,6 +3,7 @@
 import dataclasses
 import inspect
 import json
+import os
 
 import numpy as np
 import pytest
@@ -10,8 +11,9 @@ import torch
 from torch import nn
 
 import isldl
-from isldl import models, pinned, state, train
-from isldl.pinned import PinError, changed_parts, key_parts, pinned_fit
+from isldl import keys, machine, models, pinned, state, train
+from isldl.keys import changed_parts, fit_key
+from isldl.pinned import PinError, pinned_fit
 
 X = np.linspace(-1, 1, 50, dtype="float32")[:, None]
 Y = 2 * X[:, 0]
@@ -50,11 +52,11 @@ def test_retrain_saves_and_load_loads_the_same_fit(tmp_path):
                                                                 "pin.json"}
     second = fit_in("load", tmp_path)
     assert second.loaded
-    assert second.metrics == first.metrics == second.recorded["metrics"]
+    record = json.loads((tmp_path / "01-m" / "pin.json").read_text())
+    assert second.metrics == first.metrics == record["metrics"]
     for a, b in zip(first.model.parameters(), second.model.parameters()):
         assert torch.equal(a.cpu(), b.cpu())
     np.testing.assert_allclose(second.history["loss"], first.history["loss"], rtol=1e-6)
-    record = json.loads((tmp_path / "01-m" / "pin.json").read_text())
     assert set(record["files"]) == {"model.pt", "history.csv"}
     assert record["settings"] == {"loss": "mse", "epochs": 2, "seed": 0}
     assert record["precision"] == "float32"  # no mixed_precision asked for
@@ -113,8 +115,8 @@ def test_a_stale_pin_says_what_changed(tmp_path, change, part):
 
 def test_a_change_to_the_training_code_makes_the_pin_stale(tmp_path, monkeypatch):
     fit_in("retrain", tmp_path)
-    real = pinned._code_of
-    monkeypatch.setattr(pinned, "_code_of", lambda model: real(model) + "# edited")
+    real = keys.fit_code
+    monkeypatch.setattr(keys, "fit_code", lambda model: real(model) + "# edited")
     with pytest.raises(PinError, match="its code changed"):
         fit_in("load", tmp_path)
 
@@ -158,13 +160,13 @@ def test_missing_mode_trains_only_a_fit_recorded_as_missing(tmp_path):
 
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError,
-                       match="mode must be one of load, retrain, update, missing, fast; "
+                       match="mode must be one of load, retrain, update, missing, rekey, fast; "
                              "got 'fsat'"):
         begin_run("fsat")
 
 
 def parts(model, seed=0, x=X):
-    return key_parts(model, (x, Y, None), {"epochs": 2, "seed": seed})
+    return fit_key(model, (x, Y, None), {"epochs": 2, "seed": seed})
 
 
 def test_key_covers_seed_data_weights_and_architecture():
@@ -195,9 +197,9 @@ def test_pin_json_before_fingerprints_is_stale_not_an_error():
 
 def test_key_hashes_the_code_of_isldl_layers_inside_a_sequential():
     inner = nn.Sequential(models.KerasSimpleRNN(3, 2), nn.Linear(2, 1))
-    code = pinned._code_of(inner)
+    code = keys.fit_code(inner)
     assert "class KerasSimpleRNN (" in code and "def fit (" in code
-    assert "class KerasSimpleRNN" not in pinned._code_of(nn.Sequential(nn.Linear(1, 1)))
+    assert "class KerasSimpleRNN" not in keys.fit_code(nn.Sequential(nn.Linear(1, 1)))
 
 
 TRAINING_CODE = '''
@@ -219,25 +221,169 @@ def step(weight, grad, lr):
      True),
 ])
 def test_the_code_key_ignores_docstrings_and_comments_but_not_one_operator(edit, stale):
-    before, after = pinned.code_text(TRAINING_CODE), pinned.code_text(edit(TRAINING_CODE))
+    before, after = keys.code_text(TRAINING_CODE), keys.code_text(edit(TRAINING_CODE))
     assert (before != after) == stale
+
+
+def edited(monkeypatch, function, old, new):
+    """Make the key read `function`'s source with `old` replaced by `new`."""
+    source, real = inspect.getsource(function), inspect.getsource
+    assert old in source
+    monkeypatch.setattr(inspect, "getsource", lambda obj: source.replace(old, new)
+                        if obj is function else real(obj))
 
 
 def test_a_docstring_edit_keeps_a_pin_current_and_an_operator_change_stales_it(
         tmp_path, monkeypatch):
     fit_in("retrain", tmp_path)
-    source, real = inspect.getsource(train), inspect.getsource
-
-    def with_train_as(text):
-        monkeypatch.setattr(inspect, "getsource",
-                            lambda obj: text if obj is train else real(obj))
-
-    with_train_as(source.replace('"""Seed Python, NumPy and PyTorch', '"""Seed (anew) Python,'
-                                 ' NumPy and PyTorch'))
+    edited(monkeypatch, train.set_seed, '"""Seed Python,', '"""Seed (anew) Python,')
     assert fit_in("load", tmp_path).loaded
-    with_train_as(source.replace("(1.0 - validation_split)", "(1.0 + validation_split)"))
+    # split_validation is reached from fit, one call away
+    edited(monkeypatch, train.split_validation, "(1.0 - validation_split)",
+           "(1.0 + validation_split)")
     with pytest.raises(PinError, match="its code changed"):
         fit_in("load", tmp_path)
+
+
+@pytest.mark.parametrize("function, old, new", [
+    (train.predict, "batch_size: int = 256", "batch_size: int = 512"),
+    (train.Timer.__exit__, "time.perf_counter() - self.start", "0.0"),
+])
+def test_code_that_no_fit_runs_is_not_in_the_key(tmp_path, monkeypatch, function, old, new):
+    fit_in("retrain", tmp_path)
+    edited(monkeypatch, function, old, new)
+    assert fit_in("load", tmp_path).loaded
+
+
+def test_the_key_reaches_constants_and_other_modules():
+    code = keys.fit_code(make_model())
+    for reached in ("isldl.train.LOSSES:", "isldl.train.KERAS_RMSPROP:",
+                    "isldl.train._accuracy:", "isldl.machine.default_device:",
+                    "isldl.train.denormals_flushed:"):
+        assert reached in code, reached
+    for unreached in ("isldl.train.predict:", "isldl.train.Timer:", "isldl.train.keras_init:"):
+        assert unreached not in code, unreached
+
+
+def outcome(name="01-m"):
+    """What the run recorded of a pin (`pin:<name>`), as the chapter tests read it."""
+    return state.recorded()[f"pin:{name}"]
+
+
+def set_arithmetic(results, **changes):
+    path = results / "01-m" / "pin.json"
+    record = json.loads(path.read_text())
+    record["arithmetic"] |= changes
+    path.write_text(json.dumps(record))
+
+
+def test_retrain_records_the_arithmetic_and_the_same_arithmetic_reproduces_every_bit(tmp_path):
+    fit_in("retrain", tmp_path)
+    record = json.loads((tmp_path / "01-m" / "pin.json").read_text())
+    assert record["arithmetic"] == machine.arithmetic("cpu")
+    assert set(record["arithmetic"]) == {"torch", "device", "cpu_capability", "processor",
+                                         "threads"}
+    fit_in("load", tmp_path)
+    assert outcome()["same_arithmetic"] and outcome()["reproduced"]
+
+
+@pytest.mark.parametrize("changes", [{"cpu_capability": "AVX2_OTHER"}, {"threads": 64},
+                                     {"processor": "GenuineIntel family 6 model 85"},
+                                     {"processor": None}])
+def test_another_arithmetic_is_held_to_the_tolerance_not_to_the_bit(tmp_path, changes):
+    fit_in("retrain", tmp_path)
+    set_arithmetic(tmp_path, **changes)
+    fit_in("load", tmp_path)
+    assert not outcome()["same_arithmetic"] and outcome()["reproduced"]
+
+
+def classification_data(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 20)).astype("float32")
+    return x, (x @ rng.normal(size=20) + rng.normal(size=n) > 0).astype("float32")
+
+
+def test_a_real_change_of_the_pinned_weights_is_not_reproduced(tmp_path):
+    """Under another arithmetic the metrics are compared within the tolerance: moving one
+    weight of a pinned network by 1 % of its size still fails (the checksum rewritten, as a
+    retrain with a bug would write it)."""
+    x, y = classification_data()
+    begin_run("retrain")
+    settings = {"loss": "binary_crossentropy", "metrics": ("accuracy",), "epochs": 2,
+                "seed": 0}
+    isldl.set_seed(0)
+    model = models.single_layer_net(20, 16, 0.0)
+    pinned_fit("01-m", model, x, y, test_data=(x, y), results=tmp_path, **settings)
+    folder = tmp_path / "01-m"
+    set_arithmetic(tmp_path, cpu_capability="ANOTHER")
+    weights = torch.load(folder / "model.pt")
+    first = next(iter(weights))
+    weights[first].view(-1)[0] *= 1.01
+    torch.save(weights, folder / "model.pt")
+    record = json.loads((folder / "pin.json").read_text())
+    record["files"]["model.pt"] = keys.sha((folder / "model.pt").read_bytes())
+    (folder / "pin.json").write_text(json.dumps(record))
+    begin_run("load")
+    isldl.set_seed(0)
+    pinned_fit("01-m", models.single_layer_net(20, 16, 0.0), x, y, test_data=(x, y),
+               results=tmp_path, **settings)
+    assert not outcome()["same_arithmetic"]
+    assert not outcome()["reproduced"], outcome()
+
+
+@pytest.mark.parametrize("now, reproduced", [
+    ({"test_loss": 0.5 * (1 + 9e-7), "test_accuracy": 0.9}, True),
+    ({"test_loss": 0.5 * (1 - 9e-7), "test_accuracy": 0.9 + 2 / 10_000}, True),
+    ({"test_loss": 0.5 * (1 + 2e-6), "test_accuracy": 0.9}, False),
+    ({"test_loss": 0.5, "test_accuracy": 0.9 - 3 / 10_000}, False),
+    ({"test_loss": 0.5}, False),
+])
+def test_the_tolerance_of_another_arithmetic(now, reproduced):
+    recorded = {"test_loss": 0.5, "test_accuracy": 0.9}
+    assert machine.metrics_reproduced(recorded, now, 10_000, same=False) is reproduced
+    assert machine.metrics_reproduced(recorded, recorded, 10_000, same=True)
+    assert not machine.metrics_reproduced(recorded, {"test_loss": 0.5 * (1 + 1e-7),
+                                                     "test_accuracy": 0.9}, 10_000, same=True)
+
+
+def test_a_simulated_processor_computes_with_its_capability(tmp_path):
+    import subprocess
+    import sys
+
+    for capability in machine.SIMULATED:
+        env = os.environ | machine.simulated_env(capability, 1)
+        out = subprocess.run([sys.executable, "-c", "import torch; print("
+                              "torch.backends.cpu.get_cpu_capability(), torch.get_num_threads())"],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        assert out.split() == [capability.upper(), "1"]
+    with pytest.raises(ValueError, match="capability must be one of"):
+        machine.simulated_env("avx10", 1)
+
+
+def test_rekey_rewrites_a_pin_whose_code_part_alone_changed(tmp_path):
+    fit_in("retrain", tmp_path)
+    path = tmp_path / "01-m" / "pin.json"
+    record = json.loads(path.read_text())
+    trained = record["parts"]["code"]
+    record["parts"]["code"] = "0" * 64  # as the key was defined before
+    del record["arithmetic"]  # a pin from before arithmetic was recorded
+    path.write_text(json.dumps(record))
+    with pytest.raises(PinError, match="its code changed"):
+        fit_in("load", tmp_path)
+    assert fit_in("rekey", tmp_path).loaded
+    record = json.loads(path.read_text())
+    assert record["parts"]["code"] == trained
+    assert record["arithmetic"] == {"torch": record["torch"], "device": record["device"],
+                                    "cpu_capability": None, "processor": None, "threads": None}
+    assert fit_in("load", tmp_path).loaded
+
+
+def test_rekey_refuses_a_pin_whose_training_changed(tmp_path):
+    fit_in("retrain", tmp_path)
+    before = files(tmp_path)
+    with pytest.raises(PinError, match="'01-m' cannot be re-keyed: its settings changed too"):
+        fit_in("rekey", tmp_path, epochs=3)
+    assert files(tmp_path) == before
 
 
 def test_a_pin_json_edited_by_hand_is_refused(tmp_path):
@@ -255,11 +401,11 @@ def test_data_hash_sees_values_dtypes_and_sparse_structure():
     import scipy.sparse as sp
 
     a = np.arange(6, dtype="float32").reshape(2, 3)
-    assert pinned.data_hash(a) == pinned.data_hash(torch.from_numpy(a.copy()))
-    assert pinned.data_hash(a) != pinned.data_hash(a.astype("float64"))
-    assert pinned.data_hash(a) != pinned.data_hash(a.reshape(3, 2))
+    assert keys.data_hash(a) == keys.data_hash(torch.from_numpy(a.copy()))
+    assert keys.data_hash(a) != keys.data_hash(a.astype("float64"))
+    assert keys.data_hash(a) != keys.data_hash(a.reshape(3, 2))
     s = sp.csr_matrix(a)
-    assert pinned.data_hash(s) != pinned.data_hash(sp.csr_matrix(a.T))
+    assert keys.data_hash(s) != keys.data_hash(sp.csr_matrix(a.T))
 
 
 @dataclasses.dataclass

@@ -3,8 +3,11 @@ licences and citation, errata, session information, the lock file and the dark t
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -12,14 +15,15 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from isldl_book import errata, notebooks, session
-from isldl_book.structure import book_files, labels_in
-from isldl.chapter import markdown_table
-from isldl_book.markdown import chapters
-from isldl_book.run import qmd_to_notebook
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+from isldl.chapter import markdown_table
+from isldl_book import errata, notebooks, session
+from isldl_book.markdown import chapters
+from isldl_book.run import qmd_to_notebook
+from isldl_book.structure import book_files, labels_in
 
 
 def quarto_config(root):
@@ -120,7 +124,8 @@ def test_the_html_book_keeps_its_notebooks_and_links_them_under_each_title(root)
     makefile = (root / "Makefile").read_text()
     book_recipe = makefile.split("\nbook:", 1)[1].split("\n\n", 1)[0]
     assert "render --to html" in book_recipe
-    assert book_recipe.index("render --to html") < book_recipe.index("isldl_book.notebooks downloads")
+    assert (book_recipe.index("render --to html")
+            < book_recipe.index("isldl_book.notebooks downloads"))
     assert "make book" in (root / ".github" / "workflows" / "publish.yml").read_text()
 
 
@@ -238,8 +243,14 @@ def test_pinned_results_are_read_from_every_pin(tmp_path, root):
     (tmp_path / "03-c").mkdir()
     (tmp_path / "03-c" / "missing.json").write_text(json.dumps({
         "name": "03-c", "why": "CIFAR-100 (Krizhevsky 2009) could not be had"}))
+    record = json.loads((tmp_path / "01-a" / "pin.json").read_text())
+    record["arithmetic"] = {"torch": "2.14.1", "device": "cpu", "cpu_capability": "AVX2",
+                            "processor": "AuthenticAMD family 23 model 49", "threads": 2}
+    (tmp_path / "01-a" / "pin.json").write_text(json.dumps(record))
     rows = session.pinned_results(tmp_path)
     assert [r["Fit"] for r in rows] == ["01-a", "02-b", "03-c"]
+    assert rows[0]["Arithmetic"] == "AVX2, AuthenticAMD family 23 model 49, 2 thread(s)"
+    assert rows[1]["Arithmetic"] == "not recorded"  # a pin from before it was recorded
     assert rows[2]["Trained on"] == "not pinned" and rows[2]["Test metric"].startswith(
         "CIFAR-100 (Krizhevsky 2009) could not be had where the pins were made")
     assert rows[0]["Test metric"] == "mae 259.90"
@@ -247,7 +258,7 @@ def test_pinned_results_are_read_from_every_pin(tmp_path, root):
     assert rows[0]["Training (s)"] == "13.9" and rows[0]["Trained on"] == "2026-11-27"
     assert rows[0]["Processor"] == "AMD EPYC" and rows[0]["torch"] == "2.14.1"
     table = session.pinned_table(tmp_path)
-    assert table.splitlines()[1] == "|:--|:--|:--|:--|--:|:--|"
+    assert table.splitlines()[1] == "|:--|:--|:--|:--|--:|:--|:--|"
     assert len(session.pinned_results(root / "results")) == len(
         {p.parent for p in (root / "results").glob("*/*.json")
          if p.name in ("pin.json", "missing.json")})
@@ -292,7 +303,7 @@ LOCKED_FOR = [{"python_version": version, "python_full_version": f"{version}.0",
                "sys_platform": platform, "platform_system": system, "platform_machine": machine,
                "implementation_name": "cpython", "platform_python_implementation": "CPython",
                "os_name": "nt" if platform == "win32" else "posix"}
-              for version in ("3.10", "3.11", "3.12", "3.13")
+              for version in ("3.10", "3.11", "3.12", "3.13", "3.14")
               for platform, (system, machine) in PLATFORMS.items()]
 
 
@@ -306,7 +317,7 @@ def test_the_lock_pins_each_dependency_once_within_its_range_for_each_python(env
         context = {**environment, "extra": ""}
         if requirement.marker and not any(requirement.marker.evaluate({**context, "extra": e})
                                           for e in EXTRAS):
-            continue  # python-glmnet elsewhere than on Linux x86-64
+            continue  # glmstar where it has no wheel
         name = canonicalize_name(requirement.name)
         pins = [line for line in lock if canonicalize_name(line.name) == name
                 and (line.marker is None or line.marker.evaluate(context))]
@@ -317,12 +328,91 @@ def test_the_lock_pins_each_dependency_once_within_its_range_for_each_python(env
             str(requirement), str(pins[0]))
 
 
+# uv's names of the systems whose wheels the lock must have (macOS: torch's wheels need 14).
+UV_PLATFORMS = {"linux": "x86_64-manylinux_2_28", "darwin": "aarch64-apple-darwin",
+                "win32": "x86_64-pc-windows-msvc"}
+
+
+def test_every_line_of_the_lock_has_a_wheel_for_each_python_and_system(root):
+    """No package of the lock is built from source on a reader's machine (python-glmnet had
+    no wheel for Python 3.14, nor for macOS and Windows): uv resolves the lock's pins with
+    wheels only, from PyPI, for Python 3.10 to 3.14 on each system (at once: each resolution
+    mostly waits on PyPI)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uv = Path(sys.executable).with_name("uv")
+
+    def resolve(python, platform):
+        return subprocess.run(
+            [uv, "pip", "compile", "requirements-lock.txt", "--python-version", python,
+             "--python-platform", platform, "--only-binary", ":all:", "--no-deps",
+             "--quiet", "-o", os.devnull], cwd=root, capture_output=True, text=True,
+            env={**os.environ, "MACOSX_DEPLOYMENT_TARGET": "14.0",
+                 "UV_PYTHON_DOWNLOADS": "never"})  # resolve for it, never fetch it
+
+    targets = [(python, platform) for python in ("3.10", "3.11", "3.12", "3.13", "3.14")
+               for platform in UV_PLATFORMS.values()]
+    with ThreadPoolExecutor(len(targets)) as pool:
+        results = list(pool.map(lambda target: resolve(*target), targets))
+    for (python, platform), result in zip(targets, results):
+        assert result.returncode == 0, (python, platform, result.stderr[-2000:])
+
+
+def make_dry_run(root, target: str, path: str, **variables) -> str:
+    """What `make -n target` would run, with PATH set to `path` (a stand-in system)."""
+    arguments = [f"{name}={value}" for name, value in variables.items()]
+    result = subprocess.run(["make", "-n", "-W", "pyproject.toml", target, *arguments],
+                            cwd=root, capture_output=True, text=True,
+                            env={**os.environ, "PATH": path})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def fake_command(folder: Path, name: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text("#!/bin/sh\nexit 0\n")
+    (folder / name).chmod(0o755)
+    return folder
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the choice is Linux's")
+def test_the_install_chooses_torchs_cpu_build_on_linux_without_an_nvidia_gpu(root, tmp_path):
+    if Path("/proc/driver/nvidia").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    path = os.environ["PATH"]
+    without_gpu = make_dry_run(root, ".venv/.installed-test", path)
+    assert "torch: the CPU-only build, as this is Linux without an NVIDIA GPU" in without_gpu
+    assert "--index-url https://download.pytorch.org/whl/cpu" in without_gpu
+    with_gpu = make_dry_run(root, ".venv/.installed-test",
+                            f"{fake_command(tmp_path / 'gpu', 'nvidia-smi')}:{path}")
+    assert "torch: PyPI's build, as this machine has an NVIDIA GPU" in with_gpu
+    forced = make_dry_run(root, ".venv/.installed-test", path, CPU_TORCH="0")
+    assert "torch: PyPI's build (CPU_TORCH=0" in forced
+    assert "torch: the CPU-only build (CPU_TORCH=1)" in make_dry_run(
+        root, ".venv/.installed-test", f"{tmp_path / 'gpu'}:{path}", CPU_TORCH="1")
+
+
+def test_make_tex_says_what_to_install_where_there_is_no_apt_get(root, tmp_path):
+    """macOS: no apt-get, no xelatex; `make tex` names what to install and succeeds."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for tool in ("sh", "make", "uname", "cat", "sed", "grep", "id"):
+        found = shutil.which(tool)
+        if found:
+            (bare / tool).symlink_to(found)
+    result = subprocess.run(["make", "tex"], cwd=root, capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(bare)})
+    assert result.returncode == 0, result.stderr
+    assert "no apt-get here" in result.stdout and "mactex" in result.stdout
+
+
 def test_make_installs_the_lock_then_the_package_without_dependencies(root):
     makefile = (root / "Makefile").read_text()
     recipe = makefile.split("define install_locked", 1)[1].split("endef", 1)[0]
     assert "-r $(LOCK)" in recipe and "--no-deps --editable ." in recipe
     assert "LOCK := requirements-lock.txt" in makefile
     assert "requirements-lock.txt" in (root / "README.md").read_text()
+    assert "requirements-lock.txt" in (root / "CONTRIBUTING.md").read_text()
 
 
 # ------------------------------------------------------------------------------ dark theme

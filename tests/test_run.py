@@ -6,8 +6,14 @@ import os
 import nbformat
 import pytest
 
-from isldl_book.run import (ChapterError, check_parameters, main, parameters_of, qmd_to_notebook,
-                       run_chapter)
+from isldl_book.run import (
+    ChapterError,
+    check_parameters,
+    main,
+    parameters_of,
+    qmd_to_notebook,
+    run_chapter,
+)
 
 
 @pytest.fixture

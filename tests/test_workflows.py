@@ -33,19 +33,49 @@ def test_every_workflow_is_valid_against_githubs_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_pull_requests_run_the_tests_on_three_systems_with_the_oldest_and_newest_python(root):
+def test_pull_requests_run_the_readmes_test_command_on_linux_and_macos_with_every_python(root):
     tests = workflow("tests.yml")
     assert "pull_request" in tests["on"]
     job = tests["jobs"]["tests"]
     matrix = job["strategy"]["matrix"]
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest", "windows-latest"}
     oldest = re.search(r'requires-python = ">=(\d\.\d+)"', (root / "pyproject.toml")
-                            .read_text())[1]
-    assert matrix["python"] == [oldest, "3.13"]
+                       .read_text())[1]
+    assert matrix["python"] == [oldest, "3.13", "3.14"]
+    make_test = next(step for step in job["steps"] if step.get("name") == "make test")
+    assert make_test["run"].startswith("make test ") and make_test["if"] == "runner.os != 'Windows'"
+    # Windows: the library, with the lock's two pip commands, and the missing pins trained
+    assert "isldl_book.train_missing" in steps_text(job)
+
+
+def test_the_pinned_tests_run_as_each_simulated_processor_computes(root):
+    job = workflow("tests.yml")["jobs"]["simulated"]
+    assert "make test-simulated" in steps_text(job)
+    makefile = (root / "Makefile").read_text()
+    assert re.search(r"^test-simulated: .*\n\t\$\(PY\) -m isldl_book.simulated -- "
+                     r"\$\(PY\) -m pytest -m pinned", makefile, flags=re.MULTILINE)
+
+
+def quarto_version(root) -> str:
+    return re.search(r'"quarto-cli==([\d.]+)"', (root / "pyproject.toml").read_text())[1]
+
+
+def test_every_workflow_sets_up_the_tested_quarto_but_the_weekly_newest(root):
+    tested = quarto_version(root)
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in workflow(path.name)["jobs"].items():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("quarto-dev/quarto-actions/setup"):
+                    expected = "release" if name == "newest-quarto" else tested
+                    assert str(step["with"]["version"]) == expected, (path.name, name)
+    assert f"/opt/quarto-{tested}/" in (root / ".ci" / "run").read_text()
+
+
+def test_the_weekly_run_renders_the_book_with_the_newest_quarto():
+    job = workflow("latest.yml")["jobs"]["newest-quarto"]
     text = steps_text(job)
-    assert "CPU_TORCH=1" in text and "isldl_book.train_missing" in text
-    # where TeX cannot be installed, its tests are deselected, and the log says why
-    assert '-m "not tex"' in text and "::notice::Tests marked 'tex' skipped" in text
+    assert "make book" in text and "make check-book" in text
+    assert "gh issue create" in text and "newest Quarto" in text
 
 
 @pytest.mark.parametrize("name", ["latest.yml", "links.yml"])
@@ -53,9 +83,10 @@ def test_the_weekly_runs_open_an_issue_when_they_fail(name):
     weekly = workflow(name)
     assert weekly["on"]["schedule"][0]["cron"].endswith("* * 1")  # Mondays
     assert weekly["permissions"]["issues"] == "write"
-    (job,) = weekly["jobs"].values()
-    text = steps_text(job)
-    assert "gh issue create" in text and "gh issue comment" in text
+    for job in weekly["jobs"].values():
+        text = steps_text(job)
+        assert "gh issue create" in text and "gh issue comment" in text
+    text = steps_text(next(iter(weekly["jobs"].values())))
     assert ("make test-latest" if name == "latest.yml" else "python -m isldl_book.links") in text
 
 

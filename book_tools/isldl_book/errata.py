@@ -63,5 +63,16 @@ def changes_table(path: Path) -> str:
             f"processors, before and after: {', '.join(processors)}.")
 
 
+def array_changes_table(path: Path) -> str:
+    """A Markdown table of a recomputed result's changes: the largest absolute change of each
+    of its arrays."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    rows = [{"result": name, "array": array, "largest change": f"{change:.1e}"}
+            for name, fit in record["fits"].items()
+            for array, change in fit.get("arrays", {}).items()]
+    return (markdown_table(pd.DataFrame(rows), index=False) + "\n\n"
+            + f"{record['why']} Before: the pins of commit {record['before'][:7]}.")
+
+
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"

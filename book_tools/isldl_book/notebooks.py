@@ -30,8 +30,15 @@ import yaml
 from isldl.data.files import atomic_write
 
 from . import BOOK_ROOT
-from .markdown import (OPTION_LINE, Solution, bibliography, book_labels, chapters,
-                       plain_markdown, split_solutions)
+from .markdown import (
+    OPTION_LINE,
+    Solution,
+    bibliography,
+    book_labels,
+    chapters,
+    plain_markdown,
+    split_solutions,
+)
 from .run import cell_options, qmd_to_notebook
 from .structure import book_files
 

@@ -202,7 +202,8 @@ def _failed_cell(executed: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m isldl_book.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.run",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("chapter", type=Path, help="a chapter's .qmd file")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"), help="set a parameter (value read as YAML)")

@@ -18,13 +18,13 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from isldl.chapter import markdown_table
+from isldl.machine import arithmetic, cpu_name, default_device, processor_name
+from isldl.missing import missing_fits
 from isldl.paths import results_root
-from isldl.pinned import cpu_name, missing_fits, processor_name
 
-LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "python-glmnet",
+LIBRARIES = ("torch", "torchvision", "numpy", "pandas", "scikit-learn", "glmstar",
              "matplotlib")
 """The libraries whose versions the appendix lists, by their distribution names."""
 
@@ -69,12 +69,21 @@ def quarto_version(environ: dict | None = None) -> str:
 
 
 def gpu_name() -> str:
-    """The GPU that training would use, or "none" where there is none."""
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    if torch.backends.mps.is_available():
-        return "Apple MPS"
-    return "none"
+    """The GPU that training would use (`isldl.machine.default_device`), or "none"."""
+    device = default_device()
+    if device.type == "cuda":
+        return processor_name()
+    return "Apple MPS" if device.type == "mps" else "none"
+
+
+def describe_arithmetic(arithmetic: dict | None) -> str:
+    """A pin's or this machine's arithmetic (`isldl.machine.arithmetic`) in a few words."""
+    if not arithmetic or arithmetic.get("cpu_capability") is None:
+        return "not recorded"
+    if arithmetic["device"] != "cpu":
+        return f"{arithmetic['processor']} ({arithmetic['device']})"
+    return (f"{arithmetic['cpu_capability']}, {arithmetic['processor']}, "
+            f"{arithmetic['threads']} thread(s)")
 
 
 def environment(today: dt.date | None = None) -> dict[str, str]:
@@ -85,6 +94,7 @@ def environment(today: dt.date | None = None) -> dict[str, str]:
     info["CPU"] = cpu_name()
     info["GPU"] = gpu_name()
     info["Processor that trains (as pins record it)"] = processor_name()
+    info["Arithmetic (CPU capability, processor, threads)"] = describe_arithmetic(arithmetic())
     info["Rendered on"] = (today or dt.date.today()).isoformat()
     return info
 
@@ -114,11 +124,12 @@ def pinned_results(results: Path | None = None) -> list[dict[str, str]]:
             "torch": record.get("torch", "—").split("+")[0],
             "Training (s)": f"{record['train_seconds']:.1f}" if "train_seconds" in record
             else "?",
+            "Arithmetic": describe_arithmetic(record.get("arithmetic")),
             "Test metric": _metric(record.get("metrics", {})),
         })
     for name, missing in missing_fits(results).items():  # their data could not be had
         rows.append({"Fit": name, "Trained on": "not pinned", "Processor": "—",
-                     "torch": "—", "Training (s)": "—",
+                     "torch": "—", "Training (s)": "—", "Arithmetic": "—",
                      "Test metric": f"{missing['why']} where the pins were made; "
                                     "see `make pins`"})
     return sorted(rows, key=lambda row: row["Fit"])

@@ -16,7 +16,8 @@ import yaml
 from .run import parameters_of, qmd_to_notebook
 
 _XREF_KINDS = ("fig", "tbl", "sec", "eq")
-# `@fig-…` and friends, and `@key2021` citations, as Quarto reads them (the notebooks' Markdown reuses them).
+# `@fig-…` and friends, and `@key2021` citations, as Quarto reads them (the notebooks'
+# Markdown reuses them).
 REFERENCE = re.compile(r"(?<![\w.])@((?:fig|tbl|sec|eq)-[\w-]*\w)")
 CITATION = re.compile(r"(?<![\w.@])@([A-Za-z][\w:]*\d{4}[\w]*)")
 _LABEL_OPTION = re.compile(r"^#\|\s*label:\s*((?:fig|tbl|sec|eq)-[\w-]+)\s*$", re.M)

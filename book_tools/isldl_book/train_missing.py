@@ -1,7 +1,7 @@
 """Train once each pin that is missing because its data could not be had where the pins were
 made (`results/<fit>/missing.json`), now that the data can be had here.
 
-    python -m isldl_book.train_missing        # what `make pins` runs, and `make book` before rendering
+    python -m isldl_book.train_missing   # `make pins`, which `make book` runs before rendering
 
 For each such fit it first fetches the data the fit needs (downloading it where the network
 allows). Where that fails, the fit is left missing and its chapter will say so on its page;
@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from isldl.data.files import DataError, fetch
+from isldl.missing import missing_fits
 from isldl.paths import results_root
-from isldl.pinned import missing_fits
 
 from . import BOOK_ROOT
 from .run import ChapterError, run_chapter

@@ -8,14 +8,13 @@ results (`pinned_fit`, `pinned_result`), the source's numbers and the book's bud
 """
 
 from .chapter import callout, load_or_stand_in, saved_benchmark, start_chapter
+from .machine import bf16_is_fast, default_device
 from .pinned import Fit, PinError, pinned_fit, pinned_result
 from .plots import image_grid, network_diagram, plot_history
 from .source import budget, comparison_table, source_history, source_value
 from .summary import summary
 from .train import (
     Timer,
-    bf16_is_fast,
-    default_device,
     evaluate,
     fit,
     keras_init,

@@ -1,19 +1,32 @@
 """The lasso as R's glmnet fits it: Gaussian (`cv.glmnet`) and logistic (a path of penalties).
 
-glmnet minimises (1/2n)·RSS + λ·Σ|β_j| on columns standardised with their 1/n standard
-deviation (then maps the coefficients back), over a default path of 100 penalties from the
-smallest λ that zeroes every coefficient down to 1e-4 of it (when n > p). `cv.glmnet` computes
-that path once on all the training rows, then refits it with each fold held out in turn.
-scikit-learn's `Lasso` minimises the same objective, so the recipe carries over exactly. The
-logistic path is glmnet's own Fortran code where python-glmnet can be installed (see
-`logistic_lasso_path`)."""
+Both run glmnet's own algorithm as its authors publish it for Python: the package glmstar
+(Hastie, Taylor, Balasubramanian, Yang; the package ISLP uses), whose module is named
+`glmnet`. Where glmstar has no wheel (Linux on ARM, older Macs), or where another package
+that calls its module `glmnet` stands in its place (python-glmnet), scikit-learn minimises the
+same objectives along the same paths instead: `default_solver()` says which runs.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import Lasso, lasso_path
+from sklearn.linear_model import lasso_path
+
+SOLVERS = ("glmnet", "scikit-learn")
+
+
+def default_solver() -> str:
+    """"glmnet" where glmstar's path estimators can be imported, else "scikit-learn".
+
+    Chosen by what the module can do, not by its name: python-glmnet (an older port) also
+    installs a module `glmnet`, without glmstar's `GaussNet` and `LogNet`."""
+    try:
+        from glmnet import GaussNet, LogNet  # noqa: F401
+    except ImportError:
+        return "scikit-learn"
+    return "glmnet"
 
 
 @dataclass
@@ -29,26 +42,74 @@ class LassoFit:
 
 @dataclass
 class CVLasso:
-    """Cross-validated lasso: the penalty path, CV error and its standard error, and the best λ."""
+    """Cross-validated lasso: the penalty path and the fits along it (on all training rows),
+    the CV error and its standard error at each penalty, the best λ, and the solver."""
 
     lambdas: np.ndarray
+    intercepts: np.ndarray
+    coefs: np.ndarray  # (n_lambda, n_features)
     cv_mean: np.ndarray
     cv_se: np.ndarray
-    n_nonzero: np.ndarray
-    lambda_min: float
-    fit: LassoFit  # refitted on all training rows at lambda_min
+    solver: str
+
+    @property
+    def lambda_min(self) -> float:
+        """R's `lambda.min`: the largest λ with the smallest CV error."""
+        return float(self.lambdas[self.cv_mean <= self.cv_mean.min()].max())
+
+    @property
+    def n_nonzero(self) -> np.ndarray:
+        return np.count_nonzero(self.coefs, axis=1)
+
+    def at(self, lam: float) -> LassoFit:
+        """The fit at a penalty of the path, as R's `predict(cvfit, s = lam)` uses it."""
+        [index] = np.flatnonzero(np.isclose(self.lambdas, lam, rtol=1e-12, atol=0))
+        return LassoFit(float(self.intercepts[index]), self.coefs[index])
+
+    @property
+    def fit(self) -> LassoFit:
+        """The fit at `lambda_min`."""
+        return self.at(self.lambda_min)
+
+
+def cv_lasso(x: np.ndarray, y: np.ndarray, folds: np.ndarray, naive: bool = True,
+             thresh: float = 1e-7, solver: str | None = None) -> CVLasso:
+    """`cv.glmnet(x, y, foldid = folds, type.measure = "mae")`: the path of penalties on all
+    rows, refitted with each fold held out, scored by the mean absolute error.
+
+    glmnet stops each fit when no coefficient moves by more than `thresh` times the null
+    deviance; its "naive" updates (`type.gaussian = "naive"`) and its covariance updates
+    (`naive=False`) stop at slightly different points, which moves a test error in its fourth
+    digit. A smaller `thresh` takes both to the exact lasso solution. With
+    `solver="scikit-learn"`, the path is glmnet's default one of 100 penalties, converged
+    tightly.
+    """
+    if _checked(solver) == "glmnet":
+        from glmnet import GaussNet
+        from glmnet.paths.fastnet import FastNetControl
+        from sklearn.model_selection import PredefinedSplit
+
+        model = GaussNet(covariance=not naive, control=FastNetControl(thresh=thresh))
+        model.fit(x, y)
+        _, path = model.cross_validation_path(x, y, cv=PredefinedSplit(folds))
+        scores = path.scores
+        return CVLasso(model.lambda_values_, model.intercepts_, model.coefs_,
+                       scores["Mean Absolute Error"].to_numpy(),
+                       scores["SD(Mean Absolute Error)"].to_numpy(), "glmnet")
+    return _cv_lasso_scikit_learn(x, y, folds)
+
+
+def _checked(solver: str | None) -> str:
+    solver = solver or default_solver()
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, "
+                         f"got {solver!r}")
+    return solver
 
 
 def _standardise(x: np.ndarray):
     mean, sd = x.mean(axis=0), x.std(axis=0)  # glmnet: the 1/n standard deviation
     return (x - mean) / sd, mean, sd
-
-
-def glmnet_lambdas(x: np.ndarray, y: np.ndarray, n_lambda: int = 100) -> np.ndarray:
-    """glmnet's default penalty path for the Gaussian lasso."""
-    z, _, _ = _standardise(x)
-    lambda_max = np.abs(z.T @ (y - y.mean())).max() / len(y)
-    return lambda_max * np.logspace(0, np.log10(smallest_ratio(x)), n_lambda)
 
 
 def smallest_ratio(x) -> float:
@@ -57,46 +118,38 @@ def smallest_ratio(x) -> float:
     return 1e-2 if x.shape[0] < x.shape[1] else 1e-4
 
 
-def _path(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray) -> list[LassoFit]:
+def _scikit_learn_path(x: np.ndarray, y: np.ndarray, lambdas: np.ndarray):
+    """The Gaussian lasso at each λ, glmnet's standardisation included: (intercepts, coefs)."""
     z, mean, sd = _standardise(x)
-    _, coefs, _ = lasso_path(z, y - y.mean(), alphas=lambdas, tol=1e-10, max_iter=100_000)
-    fits = []
-    for beta in coefs.T:  # back to the original scale of x
-        coef = beta / sd
-        fits.append(LassoFit(y.mean() - mean @ coef, coef))
-    return fits
+    _, betas, _ = lasso_path(z, y - y.mean(), alphas=lambdas, tol=1e-10, max_iter=100_000)
+    coefs = (betas / sd[:, None]).T  # back to the original scale of x
+    return y.mean() - coefs @ mean, coefs
 
 
-def fit_lasso(x: np.ndarray, y: np.ndarray, lam: float) -> LassoFit:
-    """The lasso at one penalty λ, glmnet's standardisation included."""
-    z, mean, sd = _standardise(x)
-    model = Lasso(alpha=lam, tol=1e-10, max_iter=100_000).fit(z, y - y.mean())
-    coef = model.coef_ / sd
-    return LassoFit(y.mean() - mean @ coef, coef)
-
-
-def cv_lasso(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CVLasso:
-    """`cv.glmnet(x, y, foldid = folds, type.measure = "mae")`: mean absolute CV error."""
-    lambdas = glmnet_lambdas(x, y)
+def _cv_lasso_scikit_learn(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CVLasso:
+    """`cv_lasso` with scikit-learn's `lasso_path`, which minimises glmnet's objective
+    (1/2n)·RSS + λ·Σ|β_j| on glmnet's full path of 100 penalties, converged tightly."""
+    z, _, _ = _standardise(x)
+    lambda_max = np.abs(z.T @ (y - y.mean())).max() / len(y)
+    lambdas = lambda_max * np.logspace(0, np.log10(smallest_ratio(x)), 100)
     fold_ids = np.unique(folds)
     fold_mae = np.empty((len(fold_ids), len(lambdas)))
     for row, fold in enumerate(fold_ids):
         held_out = folds == fold
-        fits = _path(x[~held_out], y[~held_out], lambdas)
-        fold_mae[row] = [np.abs(y[held_out] - f.predict(x[held_out])).mean() for f in fits]
+        intercepts, coefs = _scikit_learn_path(x[~held_out], y[~held_out], lambdas)
+        predicted = x[held_out] @ coefs.T + intercepts
+        fold_mae[row] = np.abs(y[held_out, None] - predicted).mean(axis=0)
     sizes = np.array([(folds == f).sum() for f in fold_ids])
     cv_mean = np.average(fold_mae, axis=0, weights=sizes)
     cv_se = np.sqrt(np.average((fold_mae - cv_mean) ** 2, axis=0, weights=sizes)
                     / (len(fold_ids) - 1))
-    lambda_min = lambdas[cv_mean <= cv_mean.min()].max()
-    n_nonzero = np.array([np.count_nonzero(f.coef) for f in _path(x, y, lambdas)])
-    return CVLasso(lambdas, cv_mean, cv_se, n_nonzero, lambda_min, fit_lasso(x, y, lambda_min))
+    return CVLasso(lambdas, *_scikit_learn_path(x, y, lambdas), cv_mean, cv_se, "scikit-learn")
 
 
 @dataclass
 class LogisticLassoPath:
     """Lasso logistic regressions along a path of penalties, largest λ first, and the solver
-    that computed them ("glmnet" or "liblinear")."""
+    that computed them ("glmnet" or "scikit-learn")."""
 
     lambdas: np.ndarray
     intercepts: np.ndarray
@@ -121,39 +174,27 @@ def logistic_lasso_path(x, y: np.ndarray, n_lambda: int = 100, ratio: float | No
     `smallest_ratio(x)`), each fit starting from the last, and it stops early once the fraction
     of the deviance explained passes 0.999 or grows by less than 10⁻⁵ of itself.
 
-    `solver="glmnet"` runs glmnet's own Fortran code, the copy that the python-glmnet package
-    bundles (its wheels are built for Linux on x86-64): the IMDb path takes seconds.
-    `solver="liblinear"` fits the same objective and path with scikit-learn, one penalty at a
-    time from zero (minutes, with a progress bar). The default is `default_solver()`.
+    `solver="glmnet"` runs glmstar's `LogNet`, glmnet's algorithm on the sparse matrix as it
+    is: the IMDb path takes seconds. `solver="scikit-learn"` fits the same objective and path
+    with liblinear, one penalty at a time from zero (minutes, with a progress bar). The
+    default is `default_solver()`.
     """
     if n_lambda < 3:
         raise ValueError(f"n_lambda must be at least 3 (glmnet's first penalty is extrapolated "
                          f"from the next two), got {n_lambda}")
     ratio = smallest_ratio(x) if ratio is None else ratio
-    solver = solver or default_solver()
-    if solver == "glmnet":
+    if _checked(solver) == "glmnet":
         return _glmnet_path(x, y, n_lambda, ratio)
-    if solver == "liblinear":
-        return _liblinear_path(x, y, n_lambda, ratio, progress)
-    raise ValueError(f"solver must be 'glmnet' or 'liblinear', got {solver!r}")
-
-
-def default_solver() -> str:
-    """"glmnet" where python-glmnet can be imported, else "liblinear"."""
-    try:
-        import glmnet  # noqa: F401
-    except ImportError:
-        return "liblinear"
-    return "glmnet"
+    return _liblinear_path(x, y, n_lambda, ratio, progress)
 
 
 def _glmnet_path(x, y: np.ndarray, n_lambda: int, ratio: float) -> LogisticLassoPath:
-    from glmnet import LogitNet
+    from glmnet import LogNet
 
-    model = LogitNet(alpha=1.0, n_lambda=n_lambda, min_lambda_ratio=ratio, standardize=False,
-                     n_splits=0).fit(x, y)  # n_splits=0: the path alone, no cross-validation
-    return LogisticLassoPath(model.lambda_path_, model.intercept_path_[0],
-                             model.coef_path_[0].T, "glmnet")
+    # glmstar's sparse solver takes float64 values; the matrix stays sparse
+    x = x.astype(np.float64) if hasattr(x, "astype") else x
+    model = LogNet(standardize=False, nlambda=n_lambda, lambda_min_ratio=ratio).fit(x, y)
+    return LogisticLassoPath(model.lambda_values_, model.intercepts_, model.coefs_, "glmnet")
 
 
 def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
@@ -183,7 +224,7 @@ def _liblinear_path(x, y: np.ndarray, n_lambda: int, ratio: float,
                                     or explained[-1] - explained[-2] < 1e-5 * explained[-1]):
             break  # glmnet's rule (fdev, devmax): the rest of the path would change nothing
     return LogisticLassoPath(lambdas[:len(coefs)], np.array(intercepts), np.array(coefs),
-                             "liblinear")
+                             "scikit-learn")
 
 
 def _l1_penalty() -> dict:

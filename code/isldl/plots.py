@@ -8,7 +8,6 @@ import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
-
 _OUTLINED = [patheffects.withStroke(linewidth=3, foreground="white")]  # a source's curve
 
 

@@ -8,7 +8,8 @@ of the run asks `mode()`, `is_fast()` and `chapter()`.
 The modes (see `isldl.pinned` for what each does with pinned results):
 
 - `load` (renders, tests): the book's budgets, pinned results loaded;
-- `retrain`, `update`, `missing`: the book's budgets, pins written (`WRITING_MODES`);
+- `retrain`, `update`, `missing`, `rekey`: the book's budgets, pins written
+  (`WRITING_MODES`; `rekey` writes today's key into pins that differ in its code part alone);
 - `fast`: small budgets, trained afresh, nothing saved; a chapter whose data cannot be had
   runs in fast mode on stand-in data from that point on.
 """
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from .data.files import atomic_write
 
-MODES = ("load", "retrain", "update", "missing", "fast")
-WRITING_MODES = ("retrain", "update", "missing")
+MODES = ("load", "retrain", "update", "missing", "rekey", "fast")
+WRITING_MODES = ("retrain", "update", "missing", "rekey")
 
 
 @dataclass
@@ -99,6 +100,11 @@ def record(**values) -> dict:
     of the run (`write_record`); under Quarto nobody does, and they are only kept."""
     _run.recorded.update({k: plain(v) for k, v in values.items()})
     return values
+
+
+def recorded() -> dict:
+    """What the run has recorded so far (a copy)."""
+    return dict(_run.recorded)
 
 
 def write_record(path: str | Path, **values) -> None:

@@ -1,9 +1,10 @@
 """A small Keras-like training loop: `fit`, `evaluate`, `predict`.
 
 It follows what Keras does where that shapes the results of the lab: the source's RMSprop
-(Keras 2.10's, with its defaults), the validation split taken from the *end* of the training data before shuffling,
-training metrics averaged over the batches of an epoch (with dropout active), Glorot-uniform
-initial weights. Whole tensors are indexed batch by batch: no DataLoader, no per-item Python.
+(Keras 2.10's, with its defaults), the validation split taken from the *end* of the training
+data before shuffling, training metrics averaged over the batches of an epoch (with dropout
+active), Glorot-uniform initial weights. Whole tensors are indexed batch by batch: no
+DataLoader, no per-item Python.
 """
 
 from __future__ import annotations
@@ -20,16 +21,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .machine import bf16_is_fast, default_device
+
 # ---------------------------------------------------------------------------------- set-up
-
-
-def default_device() -> torch.device:
-    """CUDA if present, then Apple's MPS, then the CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def set_seed(seed: int) -> None:
@@ -37,14 +31,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def bf16_is_fast(device: torch.device) -> bool:
-    """Whether bfloat16 arithmetic runs natively here: a recent GPU, or a CPU with AMX or
-    AVX-512 BF16 units (elsewhere it is emulated, and slower than float32)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def flush_denormal_is_on() -> bool:
@@ -57,9 +43,10 @@ def denormals_flushed(device: torch.device):
     """On a CPU, treat denormal floats as zero inside the block, then restore the setting.
 
     Gradients that pass back through hundreds of time steps (the IMDb LSTM) shrink into
-    denormal floats, which x86 CPUs compute dozens of times more slowly than normal ones:
-    flushing them made the LSTM's steps three to four times faster. Values that small change
-    no weight visibly; TensorFlow flushes them on CPUs by default.
+    denormal floats, which some x86 CPUs compute many times more slowly than normal ones
+    (on the AMD EPYC of `benchmarks/imdb_lstm.md` flushing them changed the LSTM's step time
+    by a few per cent). Values that small change no weight visibly; TensorFlow flushes them
+    on CPUs by default.
     """
     if device.type != "cpu":
         yield
@@ -84,49 +71,10 @@ def rmsprop(model: nn.Module, lr: float = 1e-3) -> torch.optim.RMSprop:
     $-\eta\, g / (\sqrt{v} + \epsilon)$ with $\eta = 10^{-3}$, $\rho = 0.9$,
     $\epsilon = 10^{-7}$, in its dense and its sparse (embedding) updates alike: PyTorch's
     `torch.optim.RMSprop` with those settings (it defaults to $\rho = 0.99$,
-    $\epsilon = 10^{-8}$). Keras 2.11 and later compute another form (`Keras3RMSprop`).
+    $\epsilon = 10^{-8}$). Keras 2.11 and later compute another form
+    (`benchmarks/keras3_rmsprop.py`).
     """
     return torch.optim.RMSprop(model.parameters(), **(KERAS_RMSPROP | {"lr": lr}))
-
-
-class Keras3RMSprop(torch.optim.Optimizer):
-    r"""RMSprop as Keras 2.11 and later (Keras 3 included) compute it, with their defaults;
-    not the source's (`rmsprop`), but the one a reader of today's Keras gets.
-
-    It steps by $-\eta\, g / \sqrt{v + \epsilon}$, $\epsilon$ inside the square root. For
-    gradients larger than about $\sqrt{\epsilon / (1 - \rho)}$ ($10^{-3}$ with the defaults)
-    both forms step alike; they differ for smaller ones, as for the embedding of a rare word,
-    whose $v$ has decayed: Keras 2.10's step stays near $\eta / \sqrt{1 - \rho}$, this one
-    shrinks with the gradient.
-    """
-
-    def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7):
-        bad = [f"{name}={value} (expected {rule})" for name, value, rule, ok in (
-            ("lr", lr, "> 0", lr > 0), ("rho", rho, "in [0, 1)", 0 <= rho < 1),
-            ("eps", eps, "> 0", eps > 0)) if not ok]
-        if bad:
-            raise ValueError("Keras3RMSprop: " + ", ".join(bad))
-        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        """One update of every weight that has a gradient; `closure`, if given, recomputes the
-        loss first and its value is returned (PyTorch's optimizer protocol)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                grad = param.grad
-                if "square_avg" not in self.state[param]:
-                    self.state[param]["square_avg"] = torch.zeros_like(param)
-                square_avg = self.state[param]["square_avg"]
-                square_avg.mul_(group["rho"]).addcmul_(grad, grad, value=1 - group["rho"])
-                param.addcdiv_(grad, (square_avg + group["eps"]).sqrt_(), value=-group["lr"])
-        return loss
 
 
 def keras_init(model: nn.Module) -> nn.Module:

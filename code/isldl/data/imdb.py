@@ -19,8 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .files import (REGISTRY, DataError, atomic_write, cache_root, data_root, expected_hash,
-                    fetch)
+from .files import REGISTRY, DataError, atomic_write, cache_root, data_root, expected_hash, fetch
 
 START, OOV, INDEX_FROM = 1, 2, 3
 _REVIEW = re.compile(r"aclImdb/(train|test)/(pos|neg)/(\d+_\d+\.txt)$")

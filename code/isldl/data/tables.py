@@ -1,8 +1,9 @@
 """The two ISLR2 tables of the lab, Hitters and NYSE, and the source's R splits of them.
 
 Both CSV files ship inside the package (`isldl/data/csv/`, read with `importlib.resources`),
-copied from the ISLP package, so they need no download and no checkout of the book. The split files hold what R drew in the source's session (1-based indices, as R
-writes them); the helpers here return 0-based positions.
+copied from the ISLP package, so they need no download and no checkout of the book. The split
+files hold what R drew in the source's session (1-based indices, as R writes them); the helpers
+here return 0-based positions.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book pins check-book test test-simulated test-latest mutants retrain update rekey run-all \
+.PHONY: book pins check-book test test-quick test-simulated test-latest mutants retrain update rekey run-all \
 	handouts practice notebooks lock tex quarto-version clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -104,10 +104,16 @@ check-book: $(VENV)/.installed-test
 ## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts),
 ## after training the pins whose data can be had now (`pins`), as the render would load them;
 ## ruff first (pyproject.toml says which rules).
-LINTED := code book_tools tests benchmarks
+LINTED := code book_tools tests book_checks benchmarks
 test: $(VENV)/.installed-test tex pins
 	$(PY) -m ruff check $(LINTED)
 	$(PY) -m pytest
+
+## The quick loop: the tests that run no chapter, notebook or fresh environment (under a
+## minute); `make test` runs them all.
+test-quick: $(VENV)/.installed-test
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m pytest -m "not slow" -q
 
 ## The tests that load the pinned fits again as other processors compute: under each CPU
 ## capability that this processor can simulate (ATEN_CPU_CAPABILITY, with oneDNN's

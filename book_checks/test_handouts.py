@@ -7,8 +7,14 @@ import subprocess
 import pytest
 
 from isldl_book import handouts
-from isldl_book.markdown import book_labels, chapter_label, chapter_title, chapters
-from isldl_book.markdown import split_solutions, Solution
+from isldl_book.markdown import (
+    Solution,
+    book_labels,
+    chapter_label,
+    chapter_title,
+    chapters,
+    split_solutions,
+)
 from isldl_book.run import qmd_to_notebook
 
 

@@ -8,11 +8,12 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-import yaml
 from bs4 import BeautifulSoup
+
 from isldl_book.errata import read_errata
 from isldl_book.markdown import chapters
 from isldl_book.notebooks import STAND_IN, release_tag
+from isldl_book.structure import quarto_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"
@@ -66,7 +67,7 @@ def test_the_executed_notebooks_hold_the_outputs_of_the_pinned_render():
 
 
 def test_the_preface_shows_the_citation_and_every_page_the_licences():
-    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    config = quarto_config(ROOT)
     citation = soup(BOOK / "index.html").find(id="book-citation")
     assert citation is not None
     bibtex = citation.find("code").get_text()

@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from isldl_book.markdown import appendices, book_labels, chapter_label, chapter_title, chapters
+from isldl_book.structure import quarto_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_book"
@@ -46,7 +46,7 @@ def pdf_text():
 
 
 def test_the_html_book_has_preface_chapters_and_references_in_order():
-    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    config = quarto_config(ROOT)
     listed = [Path(entry).with_suffix(".html")
               for entry in config["book"]["chapters"] + config["book"].get("appendices", [])]
     assert all((BOOK / page).exists() for page in listed), listed

@@ -21,13 +21,18 @@ def missing_tex_tools() -> list[str]:
 
 def pytest_collection_modifyitems(items):
     """The tests that load the pinned fits (those that use `pinned_runs`) are marked `pinned`:
-    `make test-simulated` runs them again as other processors compute. The tests marked `tex`
+    `make test-simulated` runs them again as other processors compute. Those that run whole
+    chapters are marked `slow`, as are whole modules that build environments or run notebooks:
+    `make test-quick` leaves them out. The tests marked `tex`
     are skipped where the PDF's tools are missing (macOS without MacTeX), and the run says so
     at its end."""
     missing = missing_tex_tools()
     for item in items:
-        if "pinned_runs" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "pinned_runs" in fixtures:
             item.add_marker(pytest.mark.pinned)
+        if fixtures & {"pinned_runs", "fast_runs"}:
+            item.add_marker(pytest.mark.slow)  # runs whole chapters
         if missing and item.get_closest_marker("tex"):
             item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
 

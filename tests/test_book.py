@@ -6,9 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
-from isldl_book.structure import book_files, citations_in, labels_in, problems, references_in
+from isldl_book.structure import (
+    book_files,
+    citations_in,
+    labels_in,
+    problems,
+    quarto_config,
+    references_in,
+)
 
 
 def test_the_book_has_no_problems(root):
@@ -21,7 +26,7 @@ def test_every_chapter_file_is_listed(root):
 
 
 def test_quarto_config_has_what_the_book_needs(root):
-    config = yaml.safe_load((root / "_quarto.yml").read_text())
+    config = quarto_config(root)
     assert config["project"]["type"] == "book"
     assert config["execute"]["freeze"] is False  # see _quarto.yml: never reuse a fast run
     assert config["quarto-required"] == ">=1.6.34"

@@ -191,6 +191,7 @@ def test_imdb_lstm_fast(run_fast):
     assert metrics["short_test_accuracy"] >= 0.71
 
 
+@pytest.mark.slow  # runs chapter 3
 def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(root, tmp_path, monkeypatch):
     """Where CIFAR-100 cannot be had (no network: ISLDL_OFFLINE), in the default (load) mode
     the chapter still runs, on random stand-in data, with a warning at the top of the page and
@@ -218,6 +219,7 @@ def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(root, tmp_path
     assert str(Path.home()) not in executed.read_text()
 
 
+@pytest.mark.slow  # runs chapter 3
 def test_a_corrupt_cifar_archive_is_named_in_the_stand_in_warning(root, tmp_path, monkeypatch):
     data_root = tmp_path / "data"
     data_root.mkdir()

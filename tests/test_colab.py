@@ -21,6 +21,8 @@ from packaging.utils import canonicalize_name
 from isldl.source import source_value
 from isldl_book.notebooks import REPO_ENV, release_tag
 
+pytestmark = pytest.mark.slow  # see conftest.py
+
 PREINSTALLED = ("torch", "torchvision", "ipython")
 """What the simulated Colab runtime has before the set-up cell runs (with their dependencies)."""
 

@@ -370,6 +370,7 @@ def test_a_corrupt_word_index_is_named(private_root, monkeypatch):
         imdb.load_word_index()
 
 
+@pytest.mark.slow  # tokenises the 50,000 reviews
 def test_a_corrupt_derived_cache_is_rebuilt(imdb10k, monkeypatch):
     from isldl.data import imdb
 
@@ -409,3 +410,31 @@ def test_record_takes_numpy_values(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "m.json").read_text()) == {
         "mode": "fast", "not_the_books_results": ["fast mode"], "a": 1.5, "b": [0, 1, 2],
         "c": 2}
+
+
+# ---------------------------------------------------------------------------- the data folder
+
+
+def test_the_data_folder_is_the_checkouts_in_a_checkout_and_the_cache_outside(
+        root, monkeypatch, tmp_path):
+    monkeypatch.delenv("ISLDL_DATA", raising=False)
+    # this package is installed from the checkout (make's editable install)
+    assert files.data_root() == root / "data"
+    # a package installed from a wheel (pip, Colab): the user's cache
+    monkeypatch.setattr(files, "installed_checkout", lambda: None)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert files.data_root() == tmp_path / ".cache" / "isldl"
+    monkeypatch.setenv("ISLDL_DATA", str(tmp_path / "mine"))
+    assert files.data_root() == tmp_path / "mine"
+
+
+def test_the_data_folders_readme_lists_every_file_and_git_ignores_the_rest(root):
+    import subprocess
+
+    readme = (root / "data" / "README.md").read_text()
+    for path, entry in files.REGISTRY.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{path}` |"))
+        assert entry.hash.split(":")[1] in row, path
+    ignored = subprocess.run(["git", "check-ignore", "-q", "data/MNIST/raw/x.gz"], cwd=root)
+    kept = subprocess.run(["git", "check-ignore", "-q", "data/README.md"], cwd=root)
+    assert (ignored.returncode, kept.returncode) == (0, 1)

@@ -84,7 +84,7 @@ def test_practice_notebooks(tmp_path):
                 original.cell_type == "code") else None
             if prompt:
                 marked += 1
-                assert copy.source == f"# Your turn: {prompt}\n"
+                assert copy.source == f"# Your turn: {prompt}"
             elif original.cell_type == "code":
                 assert copy.source.strip() in original.source  # kept, options dropped
             else:  # the prose is kept; only labels, references and citations are rewritten

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from test_colab import preinstalled_site
+from test_colab import preinstalled_site, tagged_clone
+
+pytestmark = pytest.mark.slow  # see conftest.py
 
 ISLP = "ISLP==0.6.0"
 
@@ -41,9 +43,11 @@ def test_chapters_1_and_5_run_beside_islp_and_islp_still_imports(root, tmp_path)
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.pop("VIRTUAL_ENV", None)
     pip(python, ISLP, env=env)
-    # isldl as a reader installs it (not editable), then the book's tooling to run chapters
-    pip(python, f"{root}[tools]", env=env)
-    pip(python, "--no-deps", str(root / "book_tools"), env=env)
+    # isldl as a reader installs it (not editable), then the book's tooling to run chapters,
+    # from a copy of the checkout (pip builds in the source tree)
+    checkout = tagged_clone(root, tmp_path / "checkout")
+    pip(python, f"{checkout}[tools]", env=env)
+    pip(python, "--no-deps", str(checkout / "book_tools"), env=env)
 
     # each chapter run by the book's runner inside that environment, with the tests' values
     run = ("import json, sys; sys.path.insert(0, 'tests'); from pathlib import Path; "
@@ -53,7 +57,8 @@ def test_chapters_1_and_5_run_beside_islp_and_islp_still_imports(root, tmp_path)
     recorded = {}
     for chapter in ("01-hitters", "05-imdb-bag-of-words"):
         result = subprocess.run(
-            [python, "-c", run, f"chapters/{chapter}.qmd", str(tmp_path / "runs")], cwd=root,
+            [python, "-c", run, f"chapters/{chapter}.qmd", str(tmp_path / "runs")],
+            cwd=checkout,
             env=env, capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, (chapter, result.stderr[-3000:])
         recorded[chapter] = json.loads(result.stdout.strip().splitlines()[-1])

@@ -21,6 +21,8 @@ from isldl.data import load_cifar100
 from isldl_book.run import ChapterError
 from isldl_book.train_missing import train_missing
 
+pytestmark = pytest.mark.slow  # see conftest.py
+
 
 def md5(data: bytes) -> str:
     return "md5:" + hashlib.md5(data).hexdigest()

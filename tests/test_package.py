@@ -33,6 +33,14 @@ def test_the_wheel_holds_the_package_and_its_data_and_no_tooling(wheel):
         assert f"Requires-Dist: {tool}" in requires and 'extra == "tools"' in requires
 
 
+def test_the_books_tooling_declares_what_it_needs():
+    """`pip install -e book_tools` beside isldl brings papermill and the rest: isldl's extra
+    `tools` is the tooling's dependency."""
+    from importlib import metadata
+
+    assert metadata.requires("isldl-book") == ["isldl[tools]"]
+
+
 def test_importing_isldl_loads_none_of_the_books_tooling(tmp_path):
     script = ("import sys, isldl; "
               "print(sorted({m.split('.')[0] for m in sys.modules} "

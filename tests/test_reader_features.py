@@ -23,11 +23,7 @@ from isldl.chapter import markdown_table
 from isldl_book import errata, notebooks, session
 from isldl_book.markdown import chapters
 from isldl_book.run import qmd_to_notebook
-from isldl_book.structure import book_files, labels_in
-
-
-def quarto_config(root):
-    return yaml.safe_load((root / "_quarto.yml").read_text())
+from isldl_book.structure import book_files, labels_in, quarto_config
 
 
 def pyproject_version(root):
@@ -333,6 +329,7 @@ UV_PLATFORMS = {"linux": "x86_64-manylinux_2_28", "darwin": "aarch64-apple-darwi
                 "win32": "x86_64-pc-windows-msvc"}
 
 
+@pytest.mark.slow  # asks PyPI
 def test_every_line_of_the_lock_has_a_wheel_for_each_python_and_system(root):
     """No package of the lock is built from source on a reader's machine (python-glmnet had
     no wheel for Python 3.14, nor for macOS and Windows): uv resolves the lock's pins with

@@ -15,6 +15,8 @@ from isldl_book.run import (
     run_chapter,
 )
 
+pytestmark = pytest.mark.slow  # see conftest.py
+
 
 @pytest.fixture
 def chapter(root):

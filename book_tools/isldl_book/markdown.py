@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import yaml
 
 from . import BOOK_ROOT
-from .structure import CITATION, REFERENCE, book_files
+from .structure import CITATION, REFERENCE, book_files, quarto_config
 
 OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
@@ -31,14 +30,13 @@ def chapters(root: Path = BOOK_ROOT) -> list[Path]:
 
 def appendices(root: Path = BOOK_ROOT) -> list[Path]:
     """The book's appendices, in order: lettered A, B, …"""
-    config = yaml.safe_load((root / "_quarto.yml").read_text())
-    return [root / entry for entry in config["book"].get("appendices", [])]
+    return [root / entry for entry in quarto_config(root)["book"].get("appendices", [])]
 
 
 def book_labels(root: Path = BOOK_ROOT) -> dict[str, str]:
     """What Quarto would print for each `@label` of the book: "Figure 2.1", "Section 1.3",
     "Section A.3" in an appendix, …"""
-    config = yaml.safe_load((root / "_quarto.yml").read_text())["crossref"]
+    config = quarto_config(root)["crossref"]
     prefixes = {kind: config.get(f"{kind}-prefix", kind.title())
                 for kind in ("fig", "tbl", "sec", "eq")}
     numbered = [(f"Chapter {n}", str(n)) for n in range(1, len(chapters(root)) + 1)]

@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import yaml
 
 from isldl.data.files import atomic_write
 
@@ -40,7 +39,7 @@ from .markdown import (
     split_solutions,
 )
 from .run import cell_options, qmd_to_notebook
-from .structure import book_files
+from .structure import book_files, quarto_config
 
 NOT_THE_BOOKS = "not the book's results"
 """What a page or notebook says when its numbers come from a fast run or stand-in data."""
@@ -65,8 +64,7 @@ def release_tag(root: Path = BOOK_ROOT) -> str:
 
 def repo_url(root: Path = BOOK_ROOT) -> str:
     """The repository, as `_quarto.yml`'s `book: repo-url` names it."""
-    config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
-    return config["book"]["repo-url"].rstrip("/")
+    return quarto_config(root)["book"]["repo-url"].rstrip("/")
 
 
 def colab_url(qmd: Path, root: Path = BOOK_ROOT) -> str:
@@ -105,21 +103,17 @@ def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 
-def practice_notebook(qmd: Path) -> nbformat.NotebookNode:
-    """The chapter with its prose, no outputs, each `#| practice` cell replaced by a prompt,
-    and each exercise's worked solution by an empty cell for the reader's own."""
+def practice_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
+    """The chapter as a reader's practice notebook: each `#| practice` cell replaced by its
+    prompt and each exercise's worked solution by an empty cell for the reader's own, then the
+    reader's cells (`reader_cells`: plain Markdown, no options, deterministic ids)."""
     notebook = without_solutions(qmd_to_notebook(qmd))
-    labels, citations = book_labels(), bibliography()
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "markdown":
-            cell.source = plain_markdown(cell.source, labels, citations)
-            continue
-        prompt = cell_options(cell.source).get("practice")
-        cell.source = OPTION_LINE.sub("", cell.source).strip()
+        prompt = cell.cell_type == "code" and cell_options(cell.source).get("practice")
         if prompt:
             notebook.cells[index] = nbformat.v4.new_code_cell(
-                f"# Your turn: {prompt}\n", metadata={"tags": ["practice"]})
-    return notebook
+                f"# Your turn: {prompt}", metadata={"tags": ["practice"]})
+    return reader_cells(notebook, root)
 
 
 def write_practice(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path]:
@@ -127,7 +121,7 @@ def write_practice(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path
     written = []
     for qmd in chapters(root):
         target = (out or root / "practice") / f"{qmd.stem}.ipynb"
-        notebook = practice_download(qmd)
+        notebook = practice_notebook(qmd, root)
         nbformat.validate(notebook)
         atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))
         written.append(target)
@@ -245,14 +239,6 @@ def executed_notebook(kept: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNo
     return notebook
 
 
-def practice_download(qmd: Path) -> nbformat.NotebookNode:
-    """The practice notebook of `make practice`, with deterministic cell ids."""
-    notebook = practice_notebook(qmd)
-    for index, cell in enumerate(notebook.cells):
-        cell["id"] = f"cell-{index}"
-    return notebook
-
-
 def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path]:
     """_book/notebooks/: each chapter's executed notebook (from the `.quarto_ipynb` that the
     HTML render kept, which is then removed, as are those of the other pages) and its practice
@@ -269,7 +255,7 @@ def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Pat
         kept = qmd.with_suffix(".quarto_ipynb")
         names = downloads(qmd)
         for kind, notebook in (("executed", executed_notebook(kept, root)),
-                               ("practice", practice_download(qmd))):
+                               ("practice", practice_notebook(qmd, root))):
             if notebook is None:
                 print(f"skipped {qmd.stem}'s executed notebook: its data cannot be had here",
                       file=sys.stderr)

@@ -26,10 +26,15 @@ _BIB_KEY = re.compile(r"^@\w+\{([^,\s]+),", re.M)
 _ABSOLUTE_PATH = re.compile(r"""["'](/(?:home|Users|work|tmp|root)/[^"']*|[A-Z]:\\[^"']*)["']""")
 
 
+def quarto_config(root: Path) -> dict:
+    """`_quarto.yml`, the book's project file, as a dictionary: the one place that reads it."""
+    return yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
+
+
 def book_files(root: Path) -> list[Path]:
     """The .qmd files that `_quarto.yml` lists, in order (parts included), then its
     appendices."""
-    config = yaml.safe_load((root / "_quarto.yml").read_text())
+    config = quarto_config(root)
     entries = []
     for item in config["book"]["chapters"] + config["book"].get("appendices", []):
         if isinstance(item, dict):

@@ -20,14 +20,26 @@ class NoBookError(RuntimeError):
     """No checkout of the book's repository is found: no pinned results can be read."""
 
 
+def _is_book(folder: Path) -> bool:
+    return (folder / _MARKER).exists() and (folder / "chapters").is_dir()
+
+
+def installed_checkout() -> Path | None:
+    """The checkout this package was installed from in editable mode (its `code/isldl`, as
+    `make` installs it), or None for a package installed from a wheel (pip, Colab)."""
+    folder = Path(__file__).resolve().parents[2]
+    return folder if _is_book(folder) else None
+
+
 def book_root() -> Path:
     """The checkout of the book's repository that holds the working folder, else the one
     this package was installed from in editable mode (`code/isldl`)."""
     here = Path.cwd().resolve()
-    installed_from = Path(__file__).resolve().parents[2]
-    for folder in (here, *here.parents, installed_from):
-        if (folder / _MARKER).exists() and (folder / "chapters").is_dir():
+    for folder in (here, *here.parents):
+        if _is_book(folder):
             return folder
+    if installed_checkout():
+        return installed_checkout()
     raise NoBookError(
         f"no checkout of the book's repository holds {here}: the pinned results live in its "
         f"results/ folder. Run the chapter inside a clone (git clone "

@@ -2,12 +2,13 @@
 
 Every file the book reads is listed in `REGISTRY` with its checksum and, where one exists, its
 official address. `fetch(name)` returns the path of a verified local copy: it looks under the
-data root (`ISLDL_DATA`, by default the user's cache folder), downloads the official file with
-pooch when it is missing (pooch writes to a temporary file, checks the hash, then moves it into
-place, so an interrupted download never leaves a file that looks valid), and raises `DataError`
-with a message that names the file when it can be neither found nor fetched.
+data root (`data_root`: `ISLDL_DATA`, else the checkout's `data/` or the user's cache),
+downloads the official file with pooch when it is missing (pooch writes to a temporary file,
+checks the hash, then moves it into place, so an interrupted download never leaves a file that
+looks valid), and raises `DataError` with a message that names the file when it can be neither
+found nor fetched.
 
-Two settings of the environment change this, both documented in the README:
+Two settings of the environment change this, both documented in CONTRIBUTING.md:
 
 - `ISLDL_OFFLINE=1`: never download; a missing file is a `DataError` at once, as on a machine
   without a network.
@@ -26,6 +27,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..paths import installed_checkout
 
 
 class DataError(RuntimeError):
@@ -82,8 +85,14 @@ REGISTRY: dict[str, RemoteFile] = {
 
 
 def data_root() -> Path:
-    """The folder that holds the downloaded data: `$ISLDL_DATA`, else `~/.cache/isldl`."""
-    return Path(os.environ.get("ISLDL_DATA") or Path.home() / ".cache" / "isldl").expanduser()
+    """The folder that holds the downloaded data: `$ISLDL_DATA`; else the `data/` folder of
+    the book's checkout that this package was installed from (`make book`, `make test`: the
+    book's layout, its contents ignored by git, listed in `data/README.md`); else, for a
+    package installed from a wheel (pip, Colab), `~/.cache/isldl`."""
+    if os.environ.get("ISLDL_DATA"):
+        return Path(os.environ["ISLDL_DATA"]).expanduser()
+    checkout = installed_checkout()
+    return checkout / "data" if checkout else Path.home() / ".cache" / "isldl"
 
 
 def cache_root() -> Path:

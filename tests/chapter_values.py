@@ -68,6 +68,7 @@ VALUES = {
     "05-imdb-bag-of-words": {
         "lasso_solver": "path.solver",
         "sparse_speedup": "speedup",
+        "sparse_dense_same_path": "float(same_path)",
         "ex1_positive_words": "positive_words",
         "ex1_negative_words": "negative_words",
         "ex1_words_kept": "words_kept",
@@ -87,6 +88,10 @@ VALUES = {
         "ex3_padded_share": "padded_shorter",
         "ex3_accuracy_front": "accuracy_front",
         "ex3_accuracy_back": "accuracy_back",
+        "optimiser_points_apart": "apart.to_dict()",
+        "optimiser_seed_spread": "spread.to_dict()",
+        "optimiser_seed_matters_more": "bool(seed_matters_more)",
+        "optimiser_all_reach_87": "bool(all_reach)",
     },
     "07-nyse": {
         "ex1_lag_r2": "{str(k): v for k, v in lag_r2.items()}",

@@ -119,3 +119,9 @@ def test_a_section_that_starts_mid_page_shares_that_page_with_the_one_before(tmp
     entries = handouts.outline(PdfReader(tmp_path / "book.pdf"))
     assert handouts.handout_pages(entries, "Alpha")["Solutions"] == range(2, 4)
     assert handouts.handout_pages(entries, "Beta")["Solutions"] == range(3, 4)
+
+
+def test_a_span_keeps_its_text_and_drops_its_class_in_a_notebook():
+    text = "We [start RMSprop afresh]{.difference}, as [@lecun1998mnist] says."
+    plain = markdown.plain_markdown(text, {}, {"lecun1998mnist": "LeCun et al. 1998"})
+    assert plain == "We start RMSprop afresh, as (LeCun et al. 1998) says."

@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from isldl import state
-from isldl.source import ISLP, _registry, comparison_table, islp_settings, islp_value
+from isldl.source import (
+    ISLP,
+    _registry,
+    comparison_table,
+    islp_settings,
+    islp_value,
+    source_value,
+)
 from isldl_book.markdown import chapters
 
 REGISTRY = _registry("islp.yaml")
@@ -64,3 +71,18 @@ def test_a_comparison_table_has_the_islp_column():
     assert lines[3] == "| Network, epochs | 600^c^ | — | 600 |"  # ISLP prints no such row
     assert lines[4].split(" | ")[2] == islp_value("mnist.mlp_test_accuracy") == "0.9620"
     assert "(@sec-coming-from-islp)" in lines[-1]
+
+
+def test_the_linear_ar_rows_differ_by_the_r2_definition_alone():
+    """The source's R² (R's var, over n − 1) of the two linear AR models, converted to
+    scikit-learn's (over n) on the 1,770 test days, is ISLP's printed value to 7 digits."""
+    from isldl import data
+    from isldl.source import islp_printed
+    from isldl.timeseries import ar_frame
+
+    _, train = ar_frame(data.load_nyse())
+    n = int((~train).sum())
+    assert n == 1770
+    for key in ("nyse.ar_test_r2", "nyse.ar_day_test_r2"):
+        converted = 1 - (1 - source_value(key)) * n / (n - 1)
+        assert converted == pytest.approx(islp_printed(key), abs=5e-8), key

@@ -192,6 +192,42 @@ def test_the_errata_page_is_in_the_book_and_reads_errata_yml(root):
     assert len(table.splitlines()) == len(entries) + 2
 
 
+HEADING = re.compile(r"^(#+) .*\{#(sec-[\w-]+)\}")
+DIFFERENCE = re.compile(r"\[[^\]]+\]\{\.difference\}")
+
+
+def disclosed_differences(root) -> list[tuple[str, set[str]]]:
+    """Each `[…]{.difference}` span of the book's pages (a place where the page says that it
+    departs from the source), with the labels of the sections around it."""
+    found = []
+    for page in book_files(root):
+        sections: list[tuple[int, str]] = []
+        text = re.sub(r"```\{python\}.*?```", "", page.read_text(), flags=re.S)
+        for paragraph in text.split("\n\n"):
+            heading = HEADING.match(paragraph)
+            if heading:
+                level = len(heading[1])
+                sections = [s for s in sections if s[0] < level] + [(level, heading[2])]
+            for span in DIFFERENCE.findall(" ".join(paragraph.split())):
+                found.append((span, {label for _, label in sections}))
+    return found
+
+
+def test_every_difference_a_page_discloses_has_its_errata_entry_and_back(root):
+    """The errata are complete: a difference that a page discloses (marked
+    `[…]{.difference}`) has an entry of errata.yml for its section or one around it, and
+    each entry of kind difference is disclosed on its page."""
+    entries = errata.read_errata(root / "errata.yml")
+    where = {entry["where"] for entry in entries}
+    disclosed = disclosed_differences(root)
+    assert len(disclosed) >= 10
+    for span, sections in disclosed:
+        assert sections & where, (span, sections)
+    for entry in entries:
+        if entry["kind"] == "difference" and entry["where"] != "book":
+            assert any(entry["where"] in sections for _, sections in disclosed), entry
+
+
 def test_an_erratum_without_a_field_or_with_an_unknown_kind_is_refused(tmp_path):
     path = tmp_path / "errata.yml"
     path.write_text("- {where: book, kind: difference, what: x}\n")

@@ -81,5 +81,51 @@ def test_every_history_figure_draws_the_sources_printed_history():
             assert source is not None, (qmd.name, ast.unparse(call))
             assert ast.unparse(source.func) == "isldl.source_history"
             drawn.add(source.args[0].value)
-    # every printed history is drawn, but those of the two fits that have no figure here
-    assert keys - drawn == {"mnist.logistic", "imdb.dense_continued"}
+    assert drawn == keys  # every history that the source prints is drawn beside ours
+
+
+def test_the_two_added_history_figures_say_what_their_prose_says(root):
+    """Chapter 2's logistic regression: "the loss halves in the first epoch and then falls
+    slowly, and the held-out images score about as well as the training ones". Chapter 5's
+    continued fit: "in both, the training accuracy sits at or near 100 % from the start, while
+    the test loss rises and the test accuracy drifts down"."""
+    def pinned(name):
+        return pd.read_csv(root / "results" / name / "history.csv", index_col="epoch")
+
+    for history in (pinned("02-mnist-logistic"), isldl.source_history("mnist.logistic")):
+        loss = history["loss"]
+        assert loss.iloc[1] < 0.6 * loss.iloc[0] and loss.iloc[1] - loss.iloc[-1] < 0.15
+        assert abs(history["val_accuracy"].iloc[-1] - history["accuracy"].iloc[-1]) < 0.01
+    for history in (pinned("05-imdb-dense-continued"),
+                    isldl.source_history("imdb.dense_continued")):
+        assert history["accuracy"].min() > 0.99
+        assert history["val_loss"].iloc[-1] > 1.5 * history["val_loss"].iloc[0]
+        assert history["val_accuracy"].iloc[-1] < history["val_accuracy"].iloc[0]
+
+
+def test_each_printed_value_belongs_to_the_epoch_that_the_seed_gives_it():
+    """Not the values alone but their epochs: R prints `[k] v …` with v the k-th epoch's, and
+    Keras prints `Epoch k/N` before the k-th epoch's line. Every such mark in the seed must
+    find its value at epoch k of the registry's history (a history shifted by one epoch
+    fails)."""
+    seed = source_histories.SEED.read_text(encoding="utf-8").splitlines()
+    marks = re.compile(r"\[(\d+)\]\s+(-?\d+(?:\.\d+)?(?:e-?\d+)?)|Epoch (\d+)/\d+"
+                       r"|(?<!val_)(?<!val )loss: (\d+\.\d+)")
+    checked = 0
+    for key, printed in source_histories.FITS.items():
+        history = isldl.source_history(key)
+        text = " ".join(seed[printed.first - 1:printed.last])
+        text = source_histories._CONVERSION_MARKS.sub(" ", text)
+        epoch = None
+        for match in marks.finditer(text):
+            r_index, r_value, keras_epoch, keras_loss = match.groups()
+            if r_index:
+                row = history.loc[int(r_index)]
+                assert (row - float(r_value)).abs().min() < 1e-9, (key, r_index, r_value)
+            elif keras_epoch:
+                epoch = int(keras_epoch)
+                continue
+            else:
+                assert history.loc[epoch, "loss"] == pytest.approx(float(keras_loss)), (key, epoch)
+            checked += 1
+    assert checked > 100

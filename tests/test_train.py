@@ -231,3 +231,14 @@ def test_the_cnn_pools_before_its_relus_and_computes_the_sources_order():
     (ours, our_grads), (theirs, their_grads) = outputs
     assert torch.equal(ours, theirs)
     assert all(torch.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(our_grads, their_grads))
+
+
+def test_a_second_fit_goes_on_from_the_weights_the_model_has():
+    """Chapter 1: "calling fit() a second time on the same model picks up where the first
+    call left off"."""
+    x, y = line_data()
+    isldl.set_seed(0)
+    model = isldl.keras_init(nn.Linear(3, 1))
+    first = isldl.fit(model, x, y, loss="mse", epochs=5, batch_size=16)
+    second = isldl.fit(model, x, y, loss="mse", epochs=1, batch_size=16)
+    assert second["loss"].iloc[0] < first["loss"].iloc[-1] < first["loss"].iloc[0]

@@ -17,6 +17,7 @@ from .structure import CITATION, REFERENCE, book_files, quarto_config
 
 OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
+_SPAN = re.compile(r"\[([^\]]+)\]\{\.[\w-]+\}")
 _CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## ([^\n]*)\n)?(.*?)\n:::\s*$", re.S | re.M)
 
 
@@ -94,6 +95,7 @@ def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str])
     text = REFERENCE.sub(lambda m: labels.get(m[1], m[1]), text)
     text = CITATION.sub(lambda m: citations.get(m[1], m[1]), text)
     text = _CALLOUT.sub(_quoted_callout, text)
+    text = _SPAN.sub(lambda m: m[1], text)  # a span's text without its class: […]{.difference}
     return _HEADING.sub(lambda m: f"{m[1]} {m[2]}", text)  # {#sec-…} {.unnumbered}
 
 

@@ -37,6 +37,7 @@ def plot_history(history: pd.DataFrame, title: str | None = None, log_loss: bool
             ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(alpha=0.3)
     axes[0, 0].legend(frameon=False, ncols=2 if source is not None else 1, fontsize=8)
+    axes[-1, 0].xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # whole epochs
     axes[-1, 0].set_xlabel("epoch")
     if title:
         axes[0, 0].set_title(title)

@@ -99,6 +99,13 @@ def islp_value(key: str) -> str | None:
     return entry["value"] if entry else None
 
 
+def islp_printed(key: str) -> float | None:
+    """The number that the official Python lab printed for the row `key`, to all its digits
+    (the last number of its printed text in `islp.yaml`), or None where it reports none."""
+    entry = _registry("islp.yaml")["values"].get(key)
+    return float(entry["printed"].split()[-1]) if entry else None
+
+
 def islp_settings() -> dict[str, dict]:
     """ISLP's epochs, batch size and learning rate for each fit, each with the notebook's cell
     and line of code that sets it (`islp.yaml`)."""

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
 import isldl
+from harness import measured_where
 from isldl import data, models
 from keras3_rmsprop import Keras3RMSprop
 from report import report
@@ -53,7 +53,7 @@ def main() -> None:
     late = args.epochs // 2  # the second half of the epochs: epochs late + 1 … last
     lines = [f"LSTM of chapter 6, {args.epochs} epochs; test accuracy after the last epoch, and "
              f"its lowest and highest over epochs {late + 1}–{args.epochs}; "
-             f"{time.strftime('%Y-%m-%d')}.", "",
+             f"{measured_where()}.", "",
              "| optimiser | seed | last epoch | lowest | highest |", "|:--|--:|--:|--:|--:|"]
     finals: dict[str, list[float]] = {name: [] for name in OPTIMIZERS}
     for seed in args.seeds:  # both optimisers per seed, so a busy spell hurts both alike

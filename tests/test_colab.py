@@ -56,6 +56,16 @@ def preinstalled_site(folder: Path) -> Path:
     return folder
 
 
+def fresh_environment(folder: Path) -> tuple[Path, Path]:
+    """A new virtual environment in `folder`: its Python and its site-packages."""
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    packages = Path(subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip())
+    return python, packages
+
+
 def installed(packages: Path) -> set[str]:
     """The distributions installed in the folder `packages` itself."""
     return {canonicalize_name(d.metadata["Name"]) for d in metadata.distributions(
@@ -115,12 +125,7 @@ print(json.dumps({"isldl": isldl.__file__, "tables": str(isldl.data.tables.TABLE
 @pytest.mark.skipif(sys.platform == "win32", reason="the runtime is Colab's: Linux")
 def test_the_colab_set_up_cell_installs_the_release_keeps_torch_and_runs_the_chapter(
         root, tmp_path):
-    environment = tmp_path / "colab"
-    venv.create(environment, with_pip=True)
-    python = environment / "bin" / "python"
-    packages = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip())
+    python, packages = fresh_environment(tmp_path / "colab")
     before = installed(packages)  # the new environment's own: pip (and setuptools)
     (packages / "colab-runtime.pth").write_text(f"{preinstalled_site(tmp_path / 'runtime')}\n")
 

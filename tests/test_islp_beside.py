@@ -12,12 +12,11 @@ import json
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
 
-from test_colab import preinstalled_site, tagged_clone
+from test_colab import fresh_environment, preinstalled_site, tagged_clone
 
 pytestmark = pytest.mark.slow  # see conftest.py
 
@@ -33,12 +32,7 @@ def pip(python: Path, *arguments, env: dict) -> None:
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ISLP 0.6.0 needs Python 3.11")
 @pytest.mark.skipif(sys.platform == "win32", reason="the virtual environment's layout is POSIX")
 def test_chapters_1_and_5_run_beside_islp_and_islp_still_imports(root, tmp_path):
-    environment = tmp_path / "with-islp"
-    venv.create(environment, with_pip=True)
-    python = environment / "bin" / "python"
-    packages = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip())
+    python, packages = fresh_environment(tmp_path / "with-islp")
     (packages / "linked-torch.pth").write_text(f"{preinstalled_site(tmp_path / 'torch')}\n")
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.pop("VIRTUAL_ENV", None)

@@ -64,3 +64,18 @@ def test_a_table_with_two_levels_of_columns_has_one_heading_per_column():
     frame = pd.concat({"source": pd.DataFrame({"loss": [0.5]}),
                        "ours": pd.DataFrame({"loss": [0.25]})}, axis=1)
     assert markdown_table(frame).splitlines()[0] == "|  | source, loss | ours, loss |"
+
+
+def test_start_chapter_names_a_chapter_of_the_book(root, monkeypatch):
+    """Run from the book's chapters, `start_chapter("01-hitter", …)` (a typo) is an error
+    that lists the chapters; the right stem is not."""
+    import pytest
+
+    import isldl
+
+    monkeypatch.chdir(root / "chapters")
+    with pytest.raises(ValueError, match=r"'01-hitter' names no chapter of this book "
+                                         r"\(chapters/01-hitter.qmd does not exist; they are "
+                                         r"01-hitters, 02-mnist"):
+        isldl.start_chapter("01-hitter", "load")
+    isldl.start_chapter("01-hitters", "load")

@@ -12,7 +12,7 @@ from typing import Callable
 
 from . import state
 from .data.files import REGISTRY, DataError, data_root
-from .paths import book_root
+from .paths import NoBookError, book_root
 
 
 def callout(kind: str, title: str, text: str) -> None:
@@ -25,7 +25,16 @@ def callout(kind: str, title: str, text: str) -> None:
 
 def start_chapter(chapter: str, mode: str) -> None:
     """Begin the run of `chapter` (its file's stem, "01-hitters") in `mode` (see
-    `isldl.state`): the pins it makes know their chapter, and `isldl.budget` the mode."""
+    `isldl.state`): the pins it makes know their chapter, and `isldl.budget` the mode. Run
+    from the book's chapters (as Quarto and the chapter runner run them), it must name one."""
+    try:
+        chapters = book_root() / "chapters"
+    except NoBookError:  # a notebook outside a checkout: nothing to check against
+        chapters = None
+    if chapters == Path.cwd().resolve() and not (chapters / f"{chapter}.qmd").exists():
+        stems = ", ".join(sorted(p.stem for p in chapters.glob("*.qmd")))
+        raise ValueError(f"start_chapter: {chapter!r} names no chapter of this book "
+                         f"(chapters/{chapter}.qmd does not exist; they are {stems})")
     state.begin(chapter, mode)
     _numbers_as_printed()
     if mode == "fast":

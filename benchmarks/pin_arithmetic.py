@@ -34,11 +34,16 @@ def pin_outcomes(chapter: str, env: dict, out: Path) -> dict:
     return {k[4:]: v for k, v in metrics.items() if k.startswith("pin:") and v["metrics"]}
 
 
+def pinned_chapters() -> list[str]:
+    """The chapters that make pins, as their pin.json files name them."""
+    return sorted({json.loads(path.read_text())["chapter"]
+                   for path in (ROOT / "results").glob("*/pin.json")})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chapters", nargs="*",
-                        default=["01-hitters", "02-mnist", "05-imdb-bag-of-words",
-                                 "06-imdb-lstm", "07-nyse", "08-fitting"])
+    parser.add_argument("--chapters", nargs="*", default=pinned_chapters(),
+                        help="the chapters to run (by default every one that has a pin)")
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     out = ROOT / "build" / "pin-arithmetic"

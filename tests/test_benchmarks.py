@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from isldl.chapter import saved_benchmark
+from isldl.chapter import saved_benchmark, table_frame
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -24,8 +24,8 @@ DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 
 
 def rows(table: str) -> dict[str, list[str]]:
-    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
-    return {row[0]: row[1:] for row in cells}
+    """{first cell: the other cells} of each row of a saved table."""
+    return {row[0]: row[1:] for row in table_frame(table).to_numpy().tolist()}
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -99,10 +99,11 @@ def test_the_optimiser_study_names_both_forms_and_repeats_the_pinned_fit():
     import pandas as pd
 
     _, table, _ = saved_benchmark("lstm_rmsprop")
-    lines = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
-    assert {row[0] for row in lines} == {"Keras 2.10, the source's (isldl.rmsprop)",
-                                         "Keras 3 (Keras3RMSprop)"}
-    seed_6 = next(row for row in lines if row[0].startswith("Keras 2.10") and row[1] == "6")
+    study = table_frame(table)
+    assert set(study["optimiser"]) == {"Keras 2.10, the source's (isldl.rmsprop)",
+                                       "Keras 3 (Keras3RMSprop)"}
+    seed_6 = next(row for row in study.to_numpy().tolist()
+                  if row[0].startswith("Keras 2.10") and row[1] == "6")
     history = pd.read_csv(BENCHMARKS.parent / "results" / "06-imdb-lstm-10" / "history.csv",
                           index_col="epoch")["val_accuracy"]
     late = history.iloc[len(history) // 2:]

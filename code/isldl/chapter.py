@@ -142,6 +142,16 @@ def load_or_stand_in(load: Callable, stand_in: Callable):
     return data
 
 
+def table_frame(table: str):
+    """A Markdown table (as `saved_benchmark` returns it) as a data frame of its cells, as
+    text, with the header's names as columns."""
+    import pandas as pd
+
+    header, _, *body = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+                        for line in table.splitlines()]
+    return pd.DataFrame(body, columns=header)
+
+
 def saved_benchmark(name: str) -> tuple[str, str, str]:
     """The table that `benchmarks/<name>.py` saved, as three pieces of Markdown: the line that
     says how it was measured, the table itself (for a captioned cell), and the lines under it."""

@@ -78,17 +78,13 @@ quarto-version: $(VENV)/.installed-book
 	       "make book installs it)" >&2 ;; esac
 
 ## Install, then render the book (HTML and PDF) with Quarto into _book/; the log goes to
-## build/render.log. Each format runs every chapter (no freezing: see the README), and a
-## full render of one format empties _book/, so the PDF is kept aside while the HTML renders.
+## build/render.log. Each page is executed once for both formats, two at a time, through an
+## execution cache that lives for this render alone (no freezing: see CONTRIBUTING.md).
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
 book: $(VENV)/.installed-book quarto-version tex pins
-	mkdir -p build
-	rm -rf _book build/pdf chapters/*.quarto_ipynb
-	set -o pipefail; (QUARTO_PYTHON=$(PY) $(QUARTO) render --to pdf && mkdir build/pdf \
-	  && mv _book/*.pdf build/pdf/ \
-	  && QUARTO_PYTHON=$(PY) $(QUARTO) render --to html && mv build/pdf/*.pdf _book/) \
-	  2>&1 | tee build/render.log
+	rm -f chapters/*.quarto_ipynb
+	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render
 	$(PY) -m isldl_book.notebooks downloads
 
 ## Train once each pin that is missing because its data could not be had where the pins were
@@ -142,19 +138,21 @@ mutants: $(VENV)/.installed-test
 ## apt-get (macOS, another Linux), it says what to install instead and carries on: `make test`
 ## then skips the tests marked `tex`, and says so.
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
-	texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern pandoc poppler-utils
+	texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern pandoc poppler-utils \
+	librsvg2-bin
 tex:
 	@if command -v xelatex >/dev/null && command -v pandoc >/dev/null \
-	    && command -v pdftotext >/dev/null && kpsewhich fontawesome5.sty >/dev/null; then :; \
+	    && command -v pdftotext >/dev/null && command -v rsvg-convert >/dev/null \
+	    && kpsewhich fontawesome5.sty >/dev/null; then :; \
 	elif command -v apt-get >/dev/null; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    $(TEX_PACKAGES); \
 	else \
 	  echo "make tex: no apt-get here, so the PDF's tools are not installed. Install XeLaTeX" \
 	    "with the LaTeX packages of Quarto's template (macOS: brew install --cask mactex," \
-	    "or quarto install tinytex), pandoc and poppler's pdftotext (brew install pandoc" \
-	    "poppler). Until then make test skips the tests marked tex, and make book cannot" \
-	    "render the PDF."; \
+	    "or quarto install tinytex), pandoc, poppler's pdftotext and librsvg's rsvg-convert" \
+	    "(brew install pandoc poppler librsvg). Until then make test skips the tests marked" \
+	    "tex, and make book cannot render the PDF."; \
 	fi
 
 ## One PDF per chapter in handouts/: the chapter's pages of the book's PDF (after `make book`),

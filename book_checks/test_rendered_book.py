@@ -145,6 +145,19 @@ def test_quarto_logged_no_warning():
     assert "Output created: _book/index.html" in log
 
 
+def test_each_page_was_executed_once_for_both_formats():
+    """`make book` (isldl_book.render) executes each page with code once, and the PDF and the
+    HTML renders read every one of them from the execution cache."""
+    from isldl_book.render import READ_FROM_CACHE, executed_pages
+
+    log = (ROOT / "build" / "render.log").read_text()
+    pages = executed_pages(ROOT)
+    executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'", log, flags=re.M)
+    assert sorted(executed) == sorted(page.stem for page in pages)
+    assert log.count(READ_FROM_CACHE) == 2 * len(pages)
+    assert not (ROOT / "build" / "jupyter-cache").exists()  # emptied after the render
+
+
 def pdf_contents(pdf_text):
     """The table of contents' chapter lines: (number, title, page)."""
     after = pdf_text.split("Table of contents", 1)[1]

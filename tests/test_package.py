@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-PACKAGE_DATA = {"isldl/source.yaml", "isldl/budgets.yaml", "isldl/histories.yaml",
+PACKAGE_DATA = {"isldl/source.yaml", "isldl/fast.yaml", "isldl/histories.yaml",
                 "isldl/islp.yaml", "isldl/data/csv/Hitters.csv", "isldl/data/csv/NYSE.csv",
                 "isldl/data/csv/hitters_testid.csv", "isldl/data/csv/hitters_cv_foldid.csv",
                 "isldl/data/csv/imdb_ival.csv"}

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import BSpline
 
+from . import fast
+
 BOUNDARY = (-5.0, 5.0)  # the range of x in ISLR2's simulation
 
 
@@ -72,7 +74,9 @@ def double_descent(ds, n: int = 20, reps: int = 100, sigma: float = 0.3, seed: i
     """For each of `reps` draws of `n` training observations, fit the minimum-norm spline
     regression with each number of features d in `ds`. One row per fit: rep, d, train_mse
     (on the draw) and test_mse, the expected squared error on a new observation: σ² plus
-    the mean of (fit − sin)² over `grid_size` equally spaced points of [−5, 5]."""
+    the mean of (fit − sin)² over `grid_size` equally spaced points of [−5, 5]. A fast run
+    (`isldl.fast`) makes at most a few of the draws."""
+    reps = fast.draws(reps)
     rng = np.random.default_rng(seed)
     grid = np.linspace(*BOUNDARY, grid_size)
     rows = []

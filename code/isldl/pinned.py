@@ -7,7 +7,7 @@ set once per chapter run (`isldl.start_chapter`; see `isldl.state`):
 
 - `load` (renders, tests): load the pinned fit. A missing, stale or damaged pin is a
   `PinError` that names the fit, what differs, and the command that trains it again.
-- `retrain`: train at the chapter's budget and save the result.
+- `retrain`: train as the page says and save the result.
 - `update`: load the pins that are current, retrain and save the others (missing, stale or
   damaged): what to run after changing the code that trains some of them.
 - `missing`: train and save only the fits recorded as missing (`isldl.missing`), load the
@@ -16,7 +16,7 @@ set once per chapter run (`isldl.start_chapter`; see `isldl.state`):
   part into its pin.json, and train the pins that are missing: what to run after a change to
   what the key covers, never after a change to what a fit computes (delete the pins whose
   computation changed first).
-- `fast`: train (on the chapter's small budget) and save nothing.
+- `fast`: train, with the fewer epochs and examples of `isldl.fast`, and save nothing.
 
 A pin is stale when its key differs (`isldl.keys`: architecture, initial weights, the code
 that the training reaches, settings, data). `pin.json` keeps each part, the SHA-256 of each
@@ -44,7 +44,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import state
+from . import fast, state
 from . import train as training
 from .data.files import atomic_write, file_hash
 from .keys import changed_parts, fit_key, result_key, settings_hash
@@ -222,6 +222,12 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, test_data: tuple,
     each metric's name. Under the chapter runner the outcome is recorded as `pin:<name>`
     (loaded or not, metrics now and as saved, whether they reproduce), which the tests check.
     """
+    inputs, settings = fast.fit_inputs(
+        name, {"x": x, "y": y, "validation_data": settings.get("validation_data"),
+               "test_data": test_data}, settings)
+    x, y, test_data = inputs["x"], inputs["y"], inputs["test_data"]
+    if settings.get("validation_data") is not None:
+        settings = {**settings, "validation_data": inputs["validation_data"]}
     pin = Pin(name, ("model.pt", "history.csv"), results)
     data = (x, y, settings.get("validation_data"))
     recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}
@@ -289,6 +295,7 @@ def pinned_result(name: str, function: Callable, *args, results: Path | None = N
                   **settings):
     """`function(*args, **settings)`, an expensive computation whose result is a dataclass of
     arrays, or its result pinned under `results/<name>/result.npz` (see the module)."""
+    args = fast.result_args(name, args)
     pin = Pin(name, ("result.npz",), results)
     parts = result_key(function, args, settings)
     if pin.loads(parts):

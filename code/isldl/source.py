@@ -1,11 +1,12 @@
-"""The source's reported numbers, the "source vs this book" tables that set ours beside them,
-and the book's training budgets.
+"""The source's reported numbers, and the "source vs this book" tables that set ours beside
+them.
 
 The numbers live in `source.yaml`, each typed once with a note of where the source gives it and
 of what kind it is: printed by the lab, a setting of its code, stated in the lab's text, given
 by the ISLR2 book outside the lab, or computed.
-The budgets (epochs, examples, repetitions) live in `budgets.yaml`: the book's, mostly the
-source's own, and the small ones of a fast run.
+A page writes the source's settings as the lab does (`epochs=600`), and its comparison table
+sets what the fit did (`len(fit.history)`) beside the source's number; what a fast run trains
+instead is `isldl.fast`'s.
 """
 
 from __future__ import annotations
@@ -77,15 +78,6 @@ def source_history(key: str):
                          index=pd.RangeIndex(1, entry["epochs"] + 1, name="epoch"))
     frame.attrs["where"] = entry["where"]
     return frame
-
-
-def budget(name: str):
-    """A training budget for this run (see `budgets.yaml`): the book's, or in a fast run (the
-    tests' check, or stand-in data) the small one. `isldl.budget("mnist.mlp_epochs")`."""
-    entry = _named("budgets.yaml", name, "budget")
-    if state.is_fast():
-        return entry["fast"]
-    return source_value(entry["source"]) if "source" in entry else entry["book"]
 
 
 ISLP = "ISLP v2.2.3"

@@ -1,0 +1,149 @@
+"""Render the book, PDF and HTML, executing each page once for both, two pages at a time.
+
+    python -m isldl_book.render [--jobs 2]
+
+What `make book` runs. Quarto executes a page for each format it renders; here it executes each
+page once, into Quarto's own execution cache (jupyter-cache, `--cache`), and both formats read
+the executed notebook from there:
+
+1. empty the cache (`build/jupyter-cache`);
+2. execute: render each page that has code, alone and to HTML, `--jobs` pages at a time, each
+   with its share of the cores; Quarto stores each executed notebook in the cache;
+3. render the whole book to PDF, then to HTML, with the cache: a page's notebook matches its
+   cached one when its code, its parameters and its figure settings are the same, which is
+   why `_quarto.yml` gives both formats one figure setting (SVG, drawn as PDF in the PDF);
+4. check that every page was read from the cache in both renders (else it ran twice: an error
+   that says which), and empty the cache.
+
+Nothing of the cache outlives the render, so no later render can publish what an earlier one
+computed (a fast run, or results since re-pinned: see "Freezing" in CONTRIBUTING.md), and a
+plain `quarto render` never uses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from jupyter_cache import get_cache
+
+from . import BOOK_ROOT
+from .structure import book_files
+
+CACHE = Path("build") / "jupyter-cache"
+LOG = Path("build") / "render.log"
+READ_FROM_CACHE = "(Notebook read from cache)"
+
+
+class RenderError(RuntimeError):
+    """A render failed, or executed a page again; the message says which and where to look."""
+
+
+def executed_pages(root: Path = BOOK_ROOT) -> list[Path]:
+    """The book's pages that have Python cells, relative to `root`, in the book's order."""
+    return [page.relative_to(root) for page in book_files(root)
+            if "```{python}" in page.read_text(encoding="utf-8")]
+
+
+def quarto_env(root: Path, threads: int | None = None) -> dict[str, str]:
+    """The environment of a Quarto run: the checkout's Python, the cache, and `threads`."""
+    env = os.environ | {"JUPYTERCACHE": str(root / CACHE)}
+    env.setdefault("QUARTO_PYTHON", sys.executable)
+    if threads:
+        env |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    return env
+
+
+def quarto(args: list[str], root: Path, env: dict, log) -> str:
+    """Run `quarto <args>` in `root`, its output appended to `log`; its output, or a
+    RenderError that quotes the end of it."""
+    done = subprocess.run(["quarto", *args], cwd=root, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log.write(f"\n==== quarto {' '.join(args)}\n{done.stdout}")
+    log.flush()
+    if done.returncode:
+        tail = "\n".join(done.stdout.splitlines()[-30:])
+        raise RenderError(f"quarto {' '.join(args)} failed (exit {done.returncode}; the whole "
+                          f"output is in {LOG}):\n{tail}")
+    return done.stdout
+
+
+def execute(pages: list[Path], root: Path, jobs: int, log) -> None:
+    """Execute each page into the cache, `jobs` at a time, each with its share of the cores."""
+    env = quarto_env(root, threads=max(1, (os.cpu_count() or 1) // jobs))
+    # the cache's database, made before the first two pages would both make it at once
+    get_cache(env["JUPYTERCACHE"]).list_cache_records()
+
+    def run(page: Path) -> float:
+        start = time.perf_counter()
+        quarto(["render", str(page), "--to", "html", "--cache"], root, env, log)
+        return time.perf_counter() - start
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for page, seconds in zip(pages, pool.map(run, pages)):
+            print(f"executed {page} in {seconds:.0f} s", flush=True)
+
+
+def render_book(to: str, pages: list[Path], root: Path, log) -> None:
+    """Render the whole book to `to` from the cache; a RenderError if a page ran again."""
+    start = time.perf_counter()
+    output = quarto(["render", "--to", to, "--cache"], root, quarto_env(root), log)
+    executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'", output, flags=re.M)
+    read = output.count(READ_FROM_CACHE)
+    if executed or read != len(pages):
+        raise RenderError(f"the {to} render executed {', '.join(executed) or 'no page'} again "
+                          f"and read {read} of {len(pages)} pages from the cache: a page's "
+                          f"code or figure settings differ between formats (see {LOG})")
+    print(f"rendered {to} in {time.perf_counter() - start:.0f} s, "
+          f"all {read} executed pages read from the cache", flush=True)
+
+
+def render(root: Path = BOOK_ROOT, jobs: int = 2) -> None:
+    """Steps 1-4 of the module's description; the PDF is kept aside while the HTML renders,
+    since a full render of one format empties `_book/`."""
+    pages = executed_pages(root)
+    (root / LOG).parent.mkdir(parents=True, exist_ok=True)
+    for stale in (root / CACHE, root / "_book", root / "build" / "pdf"):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        with open(root / LOG, "w", encoding="utf-8") as log:
+            start = time.perf_counter()
+            execute(pages, root, jobs, log)
+            print(f"executed {len(pages)} pages in {time.perf_counter() - start:.0f} s, "
+                  f"{jobs} at a time", flush=True)
+            render_book("pdf", pages, root, log)
+            kept = root / "build" / "pdf"
+            kept.mkdir(parents=True)
+            for pdf in (root / "_book").glob("*.pdf"):
+                shutil.move(pdf, kept / pdf.name)
+            render_book("html", pages, root, log)
+            for pdf in kept.glob("*.pdf"):
+                shutil.move(pdf, root / "_book" / pdf.name)
+    finally:
+        shutil.rmtree(root / CACHE, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m isldl_book.render",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="pages executed at a time")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        render(jobs=args.jobs)
+    except RenderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"the book in {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book pins check-book test test-quick test-simulated test-latest mutants retrain update rekey run-all \
+.PHONY: book student release check-release browser pins check-book test test-quick test-simulated test-latest mutants retrain update rekey run-all \
 	handouts practice notebooks lock tex quarto-version clean
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -87,6 +87,45 @@ book: $(VENV)/.installed-book quarto-version tex pins
 	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render
 	$(PY) -m isldl_book.notebooks downloads
 
+## The student edition alone (every exercise, no worked solution: _quarto-student.yml) into
+## _book-student/, with its notebooks; `make release` renders both editions from one execution.
+student: $(VENV)/.installed-book quarto-version tex pins
+	rm -f chapters/*.quarto_ipynb
+	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render --editions student
+	$(PY) -m isldl_book.notebooks downloads --editions student
+
+## A release for a course (build/release/isldl-<version>.zip, see isldl_book.release): both
+## editions rendered from one execution of each page, their notebooks, their handouts, and
+## each edition's website made to read offline; `make check-release` then checks it.
+release: $(VENV)/.installed-book quarto-version tex browser pins
+	rm -f chapters/*.quarto_ipynb
+	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render --editions instructor student
+	$(PY) -m isldl_book.notebooks downloads --editions instructor student
+	$(PY) -m isldl_book.handouts
+	$(PY) -m isldl_book.release
+
+check-release: $(VENV)/.installed-test
+	$(PY) -m pytest book_checks -m release
+
+# Install the Debian/Ubuntu packages $(1) where there is apt-get (through sudo unless root);
+# elsewhere print $(2), what to install instead, and carry on.
+apt_or_say = if command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $(1); \
+	else echo $(2); fi
+
+## What the browser checks and the release need: Debian's Chromium (driven by Playwright, from
+## PyPI in the test extra) and epubcheck, installed as `make tex` installs TeX; MathJax and
+## axe-core from npm at the versions, and with the integrity hashes, of
+## book_checks/npm/package-lock.json (`npm ci` refuses a package whose hash differs).
+BROWSER_MISSING = $(strip $(if $(or $(ISLDL_CHROMIUM),$(shell command -v chromium)),,chromium) \
+	$(if $(shell command -v epubcheck),,epubcheck))
+BROWSER_ELSEWHERE = "make browser: no apt-get here: install $(BROWSER_MISSING) (macOS: brew" \
+	"install --cask chromium; brew install epubcheck) and set ISLDL_CHROMIUM to Chromium's" \
+	"executable"
+browser:
+	@if [ -z "$(BROWSER_MISSING)" ]; then :; else $(call apt_or_say,$(BROWSER_MISSING),$(BROWSER_ELSEWHERE)); fi
+	cd book_checks/npm && npm ci --no-audit --no-fund --silent
+
 ## Train once each pin that is missing because its data could not be had where the pins were
 ## made (results/<fit>/missing.json), where that data can be had now: the fit, why and about how
 ## long are announced, with a progress bar. Commit the new results/<fit>/ afterwards.
@@ -94,8 +133,8 @@ pins: $(VENV)/.installed-test
 	$(PY) -m isldl_book.train_missing
 
 ## Check the rendered book (after `make book`): numbering, references, pages, the log.
-check-book: $(VENV)/.installed-test
-	$(PY) -m pytest book_checks
+check-book: $(VENV)/.installed-test browser
+	$(PY) -m pytest book_checks -m "not release"
 
 ## Install, then run the tests (chapters run in fast mode; pinned results loaded; handouts),
 ## after training the pins whose data can be had now (`pins`), as the render would load them;
@@ -140,23 +179,20 @@ mutants: $(VENV)/.installed-test
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
 	texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern pandoc poppler-utils \
 	librsvg2-bin
+TEX_ELSEWHERE = "make tex: no apt-get here, so the PDF's tools are not installed. Install" \
+	"XeLaTeX with the LaTeX packages of Quarto's template (macOS: brew install --cask mactex," \
+	"or quarto install tinytex), pandoc, poppler's pdftotext and librsvg's rsvg-convert" \
+	"(brew install pandoc poppler librsvg). Until then make test skips the tests marked" \
+	"tex, and make book cannot render the PDF."
 tex:
 	@if command -v xelatex >/dev/null && command -v pandoc >/dev/null \
 	    && command -v pdftotext >/dev/null && command -v rsvg-convert >/dev/null \
 	    && kpsewhich fontawesome5.sty >/dev/null; then :; \
-	elif command -v apt-get >/dev/null; then \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    $(TEX_PACKAGES); \
-	else \
-	  echo "make tex: no apt-get here, so the PDF's tools are not installed. Install XeLaTeX" \
-	    "with the LaTeX packages of Quarto's template (macOS: brew install --cask mactex," \
-	    "or quarto install tinytex), pandoc, poppler's pdftotext and librsvg's rsvg-convert" \
-	    "(brew install pandoc poppler librsvg). Until then make test skips the tests marked" \
-	    "tex, and make book cannot render the PDF."; \
-	fi
+	else $(call apt_or_say,$(TEX_PACKAGES),$(TEX_ELSEWHERE)); fi
 
-## One PDF per chapter in handouts/: the chapter's pages of the book's PDF (after `make book`),
-## its solutions' pages and the references.
+## One PDF per chapter of each edition in handouts/<edition>/: the chapter's pages of the
+## edition's PDF (after `make book` and `make student`, or `make release`), its solutions' pages
+## (in the instructor's) and the references.
 handouts: $(VENV)/.installed-test
 	$(PY) -m isldl_book.handouts
 
@@ -200,4 +236,4 @@ run-all: $(VENV)/.installed-test
 	$(PY) benchmarks/chapter_times.py --repeats 3 --jobs 2 --save benchmarks/chapter_times_pinned.md
 
 clean:
-	rm -rf _book build .quarto handouts practice
+	rm -rf _book _book-student build .quarto handouts practice

@@ -146,15 +146,18 @@ def test_quarto_logged_no_warning():
 
 
 def test_each_page_was_executed_once_for_both_formats():
-    """`make book` (isldl_book.render) executes each page with code once, and the PDF and the
-    HTML renders read every one of them from the execution cache."""
-    from isldl_book.render import READ_FROM_CACHE, executed_pages
+    """`make book` (isldl_book.render) executes each page with code once, and every format's
+    render (PDF, EPUB, HTML; of each edition rendered) reads every one of them from the
+    execution cache."""
+    from isldl_book.render import FORMATS, READ_FROM_CACHE, executed_pages
 
     log = (ROOT / "build" / "render.log").read_text()
     pages = executed_pages(ROOT)
     executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'", log, flags=re.M)
     assert sorted(executed) == sorted(page.stem for page in pages)
-    assert log.count(READ_FROM_CACHE) == 2 * len(pages)
+    renders = re.findall(r"^==== quarto render --to (\w+)", log, flags=re.M)
+    assert len(renders) % len(FORMATS) == 0 and set(renders) == set(FORMATS)
+    assert log.count(READ_FROM_CACHE) == len(renders) * len(pages)
     assert not (ROOT / "build" / "jupyter-cache").exists()  # emptied after the render
 
 

@@ -2,6 +2,7 @@
 -- (written into _book/notebooks/ by `make book`) and "Open in Colab" (the committed
 -- notebooks/<chapter>.ipynb at the release's tag). The links come from notebooks/links.json,
 -- which `make notebooks` (python -m isldl_book.notebooks colab) writes from _quarto.yml's chapters.
+-- In the student edition (`edition: student`) the Colab notebook is the one without solutions.
 
 local function read_links()
   local path = pandoc.path.join({ quarto.project.directory, "notebooks", "links.json" })
@@ -44,13 +45,14 @@ function Pandoc(doc)
     return nil
   end
   local up = "../"  -- a chapter's page is _book/chapters/<chapter>.html
+  local student = doc.meta.edition ~= nil and pandoc.utils.stringify(doc.meta.edition) == "student"
   local bar = pandoc.Div({ pandoc.Plain({
     button("download", "Executed notebook", up .. entry.executed,
       { download = stem .. ".ipynb", title = "The chapter as executed for this page" }),
     button("pencil-square", "Practice notebook", up .. entry.practice,
       { download = stem .. "-practice.ipynb",
         title = "The chapter with exercises in place of the key code" }),
-    button("google", "Open in Colab", entry.colab,
+    button("google", "Open in Colab", student and entry.colab_student or entry.colab,
       { title = "Run the chapter in Google Colab (release " .. links.tag .. ")" }),
   }) }, pandoc.Attr("", { "isldl-notebooks" }, { ["aria-label"] = "Notebooks of this chapter" }))
   for index, block in ipairs(doc.blocks) do

@@ -9,6 +9,9 @@ Worked solutions: `::: {.solution}` divs, one after the statement of each exerci
   "Solution: see Section A.m.n", a cross-reference to it. Each solution's subsection refers
   back to its exercise.
 
+- The student edition (`edition: student`, the profile of _quarto-student.yml): no solution
+  at all, in any format: each div is left out, and the PDF has no "Solutions" appendix.
+
 It runs before Quarto's own filters (`at: pre-ast` in _quarto.yml): Quarto reads a `.solution`
 div as one of its proof-like blocks, and this filter must see the div first. The appendix is
 announced to Quarto as a book's own appendix is (a "part" marker and a file marker in the
@@ -155,7 +158,21 @@ local function move(doc)
   return doc
 end
 
+local function is_student_edition(meta)
+  return meta.edition ~= nil and pandoc.utils.stringify(meta.edition) == "student"
+end
+
 function Pandoc(doc)
+  if is_student_edition(doc.meta) then
+    doc.blocks = doc.blocks:walk({
+      Div = function(block)
+        if is_solution(block) then
+          return {}
+        end
+      end,
+    })
+    return doc
+  end
   if is_latex() then
     return move(doc)
   end

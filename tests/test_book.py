@@ -30,7 +30,11 @@ def test_quarto_config_has_what_the_book_needs(root):
     assert config["project"]["type"] == "book"
     assert config["execute"]["freeze"] is False  # see _quarto.yml: never reuse a fast run
     assert config["quarto-required"] == ">=1.6.34"
-    assert set(config["format"]) == {"html", "pdf"}
+    assert set(config["format"]) == {"html", "pdf", "epub"}
+    assert config["book"]["downloads"] == ["pdf", "epub"]
+    from isldl_book.render import FORMATS
+
+    assert set(FORMATS) == set(config["format"]) and FORMATS[-1] == "html"  # rendered last
     assert config["bibliography"] == "references.bib"
 
 

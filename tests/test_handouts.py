@@ -52,7 +52,14 @@ def test_a_chapter_missing_from_the_outline_and_a_missing_pdf_are_named(tmp_path
         handouts.handout_pages(handouts.outline(reader), "Gamma")
     with pytest.raises(FileNotFoundError, match="render the book first"):
         handouts.write_handouts(tmp_path / "none.pdf", tmp_path / "out")
-    assert handouts.main([str(tmp_path / "none.pdf"), "--out", str(tmp_path)]) == 1
+
+
+def test_an_edition_not_rendered_is_named_with_its_command(tmp_path):
+    (tmp_path / "_quarto.yml").write_text("project:\n  output-dir: _book\n")
+    (tmp_path / "_quarto-student.yml").write_text("project:\n  output-dir: _book-student\n")
+    with pytest.raises(FileNotFoundError, match=r"_book-student/ has no PDF of the student "
+                                                r"edition: render it first \(make student\)"):
+        handouts.book_pdf(tmp_path, "student")
 
 
 def test_labels_are_numbered_as_quarto_numbers_them():

@@ -37,8 +37,9 @@ def pyproject_version(root):
 def test_the_committed_colab_notebooks_are_what_the_generator_writes_now(root):
     """`make notebooks` after any change to a chapter, _quarto.yml or the version."""
     expected = notebooks.colab_files(root)
-    committed = {p.name: p.read_text(encoding="utf-8")
-                 for p in (root / "notebooks").iterdir() if p.is_file()}
+    folder = root / "notebooks"
+    committed = {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+                 for p in folder.rglob("*") if p.is_file()}
     stale = sorted(name for name in expected if committed.get(name) != expected[name])
     extra = sorted(set(committed) - set(expected))
     assert (stale, extra) == ([], []), "run `make notebooks`"
@@ -76,12 +77,15 @@ def test_every_link_points_at_a_file_the_build_or_the_repository_holds(root, tmp
     written = notebooks.write_downloads(book)
     assert {p.relative_to(book / "_book").as_posix() for p in written} == {
         target for entry in links["chapters"].values()
-        for kind, target in entry.items() if kind != "colab"}
+        for kind, target in entry.items() if not kind.startswith("colab")}
     assert not list(book.rglob("*.quarto_ipynb"))
     for stem, entry in links["chapters"].items():
         assert entry["colab"] == (f"https://colab.research.google.com/github/{owner_name}/"
                                   f"blob/{tag}/notebooks/{stem}.ipynb")
+        assert entry["colab_student"] == entry["colab"].replace("/notebooks/",
+                                                                "/notebooks/student/")
         assert (root / "notebooks" / f"{stem}.ipynb").is_file()
+        assert (root / "notebooks" / "student" / f"{stem}.ipynb").is_file()
         assert "/main/" not in entry["colab"] and "/master/" not in entry["colab"]
 
 

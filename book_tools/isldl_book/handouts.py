@@ -1,6 +1,9 @@
 """Course handouts: one PDF per chapter, cut from the book's PDF that Quarto rendered.
 
-    python -m isldl_book.handouts [_book/<book>.pdf] [--out handouts]
+    python -m isldl_book.handouts [--editions instructor student] [--out handouts]
+
+Writes handouts/<edition>/<chapter>.pdf from each edition's PDF: the instructor's with the
+chapter's worked solutions, the student's without (its PDF has none).
 
 Quarto renders the book once, with its numbering, its citations and its Lua filters (the
 worked solutions moved to the appendix "Solutions"). A handout is that PDF's pages of one
@@ -20,6 +23,7 @@ from isldl.data.files import atomic_write
 
 from . import BOOK_ROOT
 from .markdown import chapter_title, chapters
+from .structure import EDITIONS, output_dir
 
 SOLUTIONS, REFERENCES = "Solutions", "References"
 
@@ -125,20 +129,26 @@ def write_handouts(book_pdf: Path, out: Path, root: Path = BOOK_ROOT) -> list[Pa
             for qmd in chapters(root)]
 
 
-def book_pdf(root: Path = BOOK_ROOT) -> Path:
-    """The rendered book's PDF in _book/ (its name is the book's title)."""
-    found = sorted((root / "_book").glob("*.pdf"))
-    return found[0] if found else root / "_book" / "book.pdf"
+def book_pdf(root: Path = BOOK_ROOT, edition: str = "instructor") -> Path:
+    """The rendered edition's PDF in its output folder (its name is the book's title)."""
+    out = output_dir(root, edition)
+    found = sorted(out.glob("*.pdf"))
+    if not found:
+        command = "make book" if edition == "instructor" else "make student"
+        raise FileNotFoundError(f"{out.name}/ has no PDF of the {edition} edition: render it "
+                                f"first ({command})")
+    return found[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m isldl_book.handouts",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("pdf", type=Path, nargs="?", help="the book's PDF (default: _book/*.pdf)")
+    parser.add_argument("--editions", nargs="+", choices=EDITIONS, default=list(EDITIONS))
     parser.add_argument("--out", type=Path, default=BOOK_ROOT / "handouts")
     args = parser.parse_args(argv)
     try:
-        paths = write_handouts(args.pdf or book_pdf(), args.out)
+        paths = [path for edition in args.editions
+                 for path in write_handouts(book_pdf(BOOK_ROOT, edition), args.out / edition)]
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

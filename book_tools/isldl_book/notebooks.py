@@ -39,7 +39,7 @@ from .markdown import (
     split_solutions,
 )
 from .run import cell_options, qmd_to_notebook
-from .structure import book_files, quarto_config
+from .structure import EDITIONS, book_files, output_dir, quarto_config
 
 NOT_THE_BOOKS = "not the book's results"
 """What a page or notebook says when its numbers come from a fast run or stand-in data."""
@@ -67,11 +67,18 @@ def repo_url(root: Path = BOOK_ROOT) -> str:
     return quarto_config(root)["book"]["repo-url"].rstrip("/")
 
 
-def colab_url(qmd: Path, root: Path = BOOK_ROOT) -> str:
+def colab_path(qmd: Path, edition: str = "instructor") -> str:
+    """The chapter's committed Colab notebook, in the repository: the student edition's has no
+    worked solutions."""
+    folder = "notebooks" if edition == "instructor" else f"notebooks/{edition}"
+    return f"{folder}/{qmd.stem}.ipynb"
+
+
+def colab_url(qmd: Path, root: Path = BOOK_ROOT, edition: str = "instructor") -> str:
     """Colab's address of the chapter's committed notebook at the release's tag."""
     owner_name = re.match(r"https://github\.com/([^/]+/[^/]+)$", repo_url(root))[1]
     return (f"https://colab.research.google.com/github/{owner_name}/blob/"
-            f"{release_tag(root)}/notebooks/{qmd.stem}.ipynb")
+            f"{release_tag(root)}/{colab_path(qmd, edition)}")
 
 
 def downloads(qmd: Path) -> dict[str, str]:
@@ -83,7 +90,8 @@ def downloads(qmd: Path) -> dict[str, str]:
 def links(root: Path = BOOK_ROOT) -> dict:
     """What `notebooks/links.json` holds: the version, its tag, and each chapter's links."""
     return {"version": package_version(root), "tag": release_tag(root),
-            "chapters": {qmd.stem: {**downloads(qmd), "colab": colab_url(qmd, root)}
+            "chapters": {qmd.stem: {**downloads(qmd), "colab": colab_url(qmd, root),
+                                    "colab_student": colab_url(qmd, root, "student")}
                          for qmd in chapters(root)}}
 
 
@@ -178,9 +186,13 @@ if not os.path.isdir(BOOK):
 os.chdir(os.path.join(BOOK, "chapters"))'''
 
 
-def colab_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
-    """The chapter as a Colab notebook: its title, a set-up cell, then the chapter."""
+def colab_notebook(qmd: Path, root: Path = BOOK_ROOT,
+                   edition: str = "instructor") -> nbformat.NotebookNode:
+    """The chapter as a Colab notebook: its title, a set-up cell, then the chapter (in the
+    student edition, an empty cell in place of each worked solution)."""
     notebook = qmd_to_notebook(qmd)
+    if edition == "student":
+        notebook = without_solutions(notebook)
     title, rest = notebook.cells[0], notebook.cells[1:]
     intro = nbformat.v4.new_markdown_cell(
         f"This notebook is a chapter of *Deep Learning with ISLR2, in Python* ({repo_url(root)}),"
@@ -191,7 +203,7 @@ def colab_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
     notebook.cells = [title, intro, nbformat.v4.new_code_cell(colab_setup(root)), *rest]
     reader_cells(notebook, root)
     notebook.metadata = {
-        "colab": {"name": f"{qmd.stem}.ipynb", "provenance": []},
+        "colab": {"name": Path(colab_path(qmd, edition)).name, "provenance": []},
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     }
@@ -201,8 +213,9 @@ def colab_notebook(qmd: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
 
 def colab_files(root: Path = BOOK_ROOT) -> dict[str, str]:
     """{path under notebooks/: text} of everything `make notebooks` writes."""
-    files = {f"{qmd.stem}.ipynb": nbformat.writes(colab_notebook(qmd, root)) + "\n"
-             for qmd in chapters(root)}
+    files = {str(Path(colab_path(qmd, edition)).relative_to("notebooks")):
+             nbformat.writes(colab_notebook(qmd, root, edition)) + "\n"
+             for qmd in chapters(root) for edition in EDITIONS}
     files["links.json"] = json.dumps(links(root), indent=2) + "\n"
     return files
 
@@ -211,27 +224,26 @@ def write_colab(root: Path = BOOK_ROOT) -> list[Path]:
     """Write notebooks/ afresh: one notebook per chapter and links.json; remove the
     notebook of a chapter that is no longer listed."""
     out = root / "notebooks"
-    out.mkdir(exist_ok=True)
     files = colab_files(root)
-    for stale in {p.name for p in out.glob("*.ipynb")} - set(files):
+    for stale in {str(p.relative_to(out)) for p in out.glob("**/*.ipynb")} - set(files):
         (out / stale).unlink()
     written = []
     for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
         written.append(out / name)
     return written
 
 
-def executed_notebook(kept: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode | None:
+def executed_notebook(kept: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNode:
     """The notebook Quarto executed for a chapter's page, made readable like the others,
-    without the machine's kernel path; None for a chapter whose data could not be had (it ran
-    on stand-in data: there is no notebook of the book's to offer). One from a fast render is
+    without the machine's kernel path. A chapter whose data could not be had ran on stand-in
+    data, and its notebook says so at its top, as its page does (the page's link to it must
+    lead somewhere; the publishing workflow refuses such pages). One from a fast render is
     refused: it would reach the published book."""
     notebook = nbformat.read(kept, as_version=4)
     outputs = json.dumps([c.get("outputs", []) for c in notebook.cells])
-    if STAND_IN in outputs:
-        return None
-    if NOT_THE_BOOKS in outputs:
+    if NOT_THE_BOOKS in outputs and STAND_IN not in outputs:
         raise ValueError(f"{kept.name} says its numbers are {NOT_THE_BOOKS}: render the book "
                          "in its default mode (make book)")
     reader_cells(notebook, root)
@@ -239,12 +251,11 @@ def executed_notebook(kept: Path, root: Path = BOOK_ROOT) -> nbformat.NotebookNo
     return notebook
 
 
-def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path]:
-    """_book/notebooks/: each chapter's executed notebook (from the `.quarto_ipynb` that the
-    HTML render kept, which is then removed, as are those of the other pages) and its practice
-    notebook."""
-    out = out or root / "_book" / "notebooks"
-    out.mkdir(parents=True, exist_ok=True)
+def write_downloads(root: Path = BOOK_ROOT, editions=("instructor",)) -> list[Path]:
+    """<edition's output>/notebooks/: each chapter's executed notebook (from the
+    `.quarto_ipynb` that the HTML render kept, which is then removed, as are those of the
+    other pages; in the student edition without its worked solutions) and its practice
+    notebook, for each of `editions`."""
     missing = [qmd for qmd in chapters(root) if not qmd.with_suffix(".quarto_ipynb").exists()]
     if missing:
         raise FileNotFoundError(
@@ -252,18 +263,17 @@ def write_downloads(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Pat
             ": render the HTML book first (quarto render --to html, with keep-ipynb: true)")
     written = []
     for qmd in chapters(root):
-        kept = qmd.with_suffix(".quarto_ipynb")
-        names = downloads(qmd)
-        for kind, notebook in (("executed", executed_notebook(kept, root)),
-                               ("practice", practice_notebook(qmd, root))):
-            if notebook is None:
-                print(f"skipped {qmd.stem}'s executed notebook: its data cannot be had here",
-                      file=sys.stderr)
-                continue
-            target = out / Path(names[kind]).name
-            nbformat.validate(notebook)
-            atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))
-            written.append(target)
+        executed = executed_notebook(qmd.with_suffix(".quarto_ipynb"), root)
+        for edition in editions:
+            out = output_dir(root, edition) / "notebooks"
+            out.mkdir(parents=True, exist_ok=True)
+            shown = without_solutions(executed) if edition == "student" else executed
+            for kind, notebook in (("executed", shown),
+                                   ("practice", practice_notebook(qmd, root))):
+                target = out / Path(downloads(qmd)[kind]).name
+                nbformat.validate(notebook)
+                atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))
+                written.append(target)
     for page in book_files(root):  # the chapters' and the other pages' (errata, appendices)
         page.with_suffix(".quarto_ipynb").unlink(missing_ok=True)
     return written
@@ -273,8 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m isldl_book.notebooks",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("kind", choices=["colab", "downloads", "practice"])
+    parser.add_argument("--editions", nargs="+", choices=EDITIONS, default=["instructor"],
+                        help="downloads: the editions whose notebooks to write")
     args = parser.parse_args(argv)
-    write = {"colab": write_colab, "downloads": write_downloads, "practice": write_practice}
+    write = {"colab": write_colab, "practice": write_practice,
+             "downloads": lambda: write_downloads(editions=args.editions)}
     try:
         paths = write[args.kind]()
     except (FileNotFoundError, ValueError) as err:

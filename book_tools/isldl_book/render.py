@@ -1,18 +1,21 @@
-"""Render the book, PDF and HTML, executing each page once for both, two pages at a time.
+"""Render the book, PDF, EPUB and HTML, executing each page once for all, two at a time.
 
-    python -m isldl_book.render [--jobs 2]
+    python -m isldl_book.render [--editions instructor student] [--jobs 2]
 
-What `make book` runs. Quarto executes a page for each format it renders; here it executes each
-page once, into Quarto's own execution cache (jupyter-cache, `--cache`), and both formats read
-the executed notebook from there:
+What `make book` runs (the instructor edition), and `make release` (both editions). Quarto
+executes a page for each format it renders; here it executes each page once, into Quarto's own
+execution cache (jupyter-cache, `--cache`), and every format of every edition reads the
+executed notebook from there:
 
 1. empty the cache (`build/jupyter-cache`);
-2. execute: render each page that has code, alone and to HTML, `--jobs` pages at a time, each
-   with its share of the cores; Quarto stores each executed notebook in the cache;
-3. render the whole book to PDF, then to HTML, with the cache: a page's notebook matches its
-   cached one when its code, its parameters and its figure settings are the same, which is
-   why `_quarto.yml` gives both formats one figure setting (SVG, drawn as PDF in the PDF);
-4. check that every page was read from the cache in both renders (else it ran twice: an error
+2. execute: render each page that has code, alone and to HTML (into `build/executed`, thrown
+   away), `--jobs` pages at a time, each with its share of the cores; Quarto stores each
+   executed notebook in the cache;
+3. render the whole book to PDF, EPUB, then HTML, for each edition, with the cache: a page's
+   notebook matches its cached one when its code, its parameters and its figure settings are
+   the same, which is why `_quarto.yml` gives every format one figure setting (SVG, drawn as
+   PDF in the PDF), and why an edition differs from another in its filters alone;
+4. check that every page was read from the cache in every render (else it ran again: an error
    that says which), and empty the cache.
 
 Nothing of the cache outlives the render, so no later render can publish what an earlier one
@@ -35,11 +38,15 @@ from pathlib import Path
 from jupyter_cache import get_cache
 
 from . import BOOK_ROOT
-from .structure import book_files
+from .structure import EDITIONS, book_files, output_dir, profile_args
 
 CACHE = Path("build") / "jupyter-cache"
 LOG = Path("build") / "render.log"
+EXECUTED = Path("build") / "executed"  # the pages rendered alone to execute them: thrown away
 READ_FROM_CACHE = "(Notebook read from cache)"
+FORMATS = ("pdf", "epub", "html")
+"""In this order: a full render of one format empties the output folder, so the downloads
+(the PDF and the EPUB) are kept aside until the HTML, last, is rendered."""
 
 
 class RenderError(RuntimeError):
@@ -83,7 +90,8 @@ def execute(pages: list[Path], root: Path, jobs: int, log) -> None:
 
     def run(page: Path) -> float:
         start = time.perf_counter()
-        quarto(["render", str(page), "--to", "html", "--cache"], root, env, log)
+        quarto(["render", str(page), "--to", "html", "--cache", "--output-dir", str(EXECUTED)],
+               root, env, log)
         return time.perf_counter() - start
 
     with ThreadPoolExecutor(jobs) as pool:
@@ -91,57 +99,71 @@ def execute(pages: list[Path], root: Path, jobs: int, log) -> None:
             print(f"executed {page} in {seconds:.0f} s", flush=True)
 
 
-def render_book(to: str, pages: list[Path], root: Path, log) -> None:
+def render_book(to: str, pages: list[Path], root: Path, log, edition: str = "instructor"):
     """Render the whole book to `to` from the cache; a RenderError if a page ran again."""
     start = time.perf_counter()
-    output = quarto(["render", "--to", to, "--cache"], root, quarto_env(root), log)
+    output = quarto(["render", "--to", to, "--cache", *profile_args(edition)], root,
+                    quarto_env(root), log)
     executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'", output, flags=re.M)
     read = output.count(READ_FROM_CACHE)
     if executed or read != len(pages):
-        raise RenderError(f"the {to} render executed {', '.join(executed) or 'no page'} again "
-                          f"and read {read} of {len(pages)} pages from the cache: a page's "
-                          f"code or figure settings differ between formats (see {LOG})")
-    print(f"rendered {to} in {time.perf_counter() - start:.0f} s, "
+        raise RenderError(f"the {edition} edition's {to} render executed "
+                          f"{', '.join(executed) or 'no page'} again and read {read} of "
+                          f"{len(pages)} pages from the cache: a page's code or figure "
+                          f"settings differ between formats or editions (see {LOG})")
+    print(f"rendered the {edition} edition's {to} in {time.perf_counter() - start:.0f} s, "
           f"all {read} executed pages read from the cache", flush=True)
 
 
-def render(root: Path = BOOK_ROOT, jobs: int = 2) -> None:
-    """Steps 1-4 of the module's description; the PDF is kept aside while the HTML renders,
-    since a full render of one format empties `_book/`."""
+def render_edition(edition: str, pages: list[Path], root: Path, log) -> None:
+    """Every format of one edition into its output folder, the downloads kept aside while
+    the HTML renders."""
+    out, kept = output_dir(root, edition), root / "build" / f"downloads-{edition}"
+    for stale in (out, kept):
+        shutil.rmtree(stale, ignore_errors=True)
+    kept.mkdir(parents=True)
+    for to in FORMATS:
+        render_book(to, pages, root, log, edition)
+        if to != "html":
+            for download in out.glob(f"*.{to}"):
+                shutil.move(download, kept / download.name)
+    for download in kept.iterdir():
+        shutil.move(download, out / download.name)
+    kept.rmdir()
+
+
+def render(root: Path = BOOK_ROOT, jobs: int = 2, editions=("instructor",)) -> None:
+    """Steps 1-4 of the module's description, for each of `editions`."""
     pages = executed_pages(root)
     (root / LOG).parent.mkdir(parents=True, exist_ok=True)
-    for stale in (root / CACHE, root / "_book", root / "build" / "pdf"):
-        shutil.rmtree(stale, ignore_errors=True)
+    shutil.rmtree(root / CACHE, ignore_errors=True)
     try:
         with open(root / LOG, "w", encoding="utf-8") as log:
             start = time.perf_counter()
             execute(pages, root, jobs, log)
             print(f"executed {len(pages)} pages in {time.perf_counter() - start:.0f} s, "
                   f"{jobs} at a time", flush=True)
-            render_book("pdf", pages, root, log)
-            kept = root / "build" / "pdf"
-            kept.mkdir(parents=True)
-            for pdf in (root / "_book").glob("*.pdf"):
-                shutil.move(pdf, kept / pdf.name)
-            render_book("html", pages, root, log)
-            for pdf in kept.glob("*.pdf"):
-                shutil.move(pdf, root / "_book" / pdf.name)
+            for edition in editions:
+                render_edition(edition, pages, root, log)
     finally:
-        shutil.rmtree(root / CACHE, ignore_errors=True)
+        for scratch in (CACHE, EXECUTED):
+            shutil.rmtree(root / scratch, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m isldl_book.render",
                                      description=__doc__.split("\n")[0])
+    parser.add_argument("--editions", nargs="+", choices=EDITIONS, default=["instructor"])
     parser.add_argument("--jobs", type=int, default=2, help="pages executed at a time")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        render(jobs=args.jobs)
+        render(jobs=args.jobs, editions=args.editions)
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"the book in {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"the book, {' and '.join(args.editions)} edition(s), in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 

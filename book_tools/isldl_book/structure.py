@@ -31,6 +31,27 @@ def quarto_config(root: Path) -> dict:
     return yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
 
 
+EDITIONS = ("instructor", "student")
+"""The book's editions: the instructor's, with the worked solutions (the default profile), and
+the student's, without them (`--profile student`, `_quarto-student.yml`)."""
+
+
+def output_dir(root: Path, edition: str = "instructor") -> Path:
+    """Where Quarto renders an edition: `project: output-dir` of its profile, or the book's."""
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}; got {edition!r}")
+    config = quarto_config(root)
+    if edition != "instructor":
+        profile = yaml.safe_load((root / f"_quarto-{edition}.yml").read_text(encoding="utf-8"))
+        config["project"] |= profile.get("project", {})
+    return root / config["project"]["output-dir"]
+
+
+def profile_args(edition: str) -> list[str]:
+    """Quarto's arguments that select an edition's profile."""
+    return [] if edition == "instructor" else ["--profile", edition]
+
+
 def book_files(root: Path) -> list[Path]:
     """The .qmd files that `_quarto.yml` lists, in order (parts included), then its
     appendices."""

@@ -331,7 +331,7 @@ PLANTED = {
     "bad macro": ("</main>", r"<p><span class='math inline'>\(\notamacro{x}\)</span></p></main>"),
     "throwing script": ("</body>", "<script>throw new Error('planted');</script></body>"),
     "missing image": ("</main>", "<img src='no-such-image.png' alt='planted'></main>"),
-    # outside <main>, whose tables scroll in their own box (styles/book.css)
+    # outside <main>, whose tables scroll in their own box (styles/a11y.html)
     "wide table": ("</body>", "<table style='width:2000px'><tr><td>wide</td></tr></table></body>"),
     "low contrast": ("</main>", "<p style='color:#aaa;background:#fff'>grey on white, "
                                 "about 2:1</p></main>"),

@@ -64,7 +64,15 @@ def test_the_student_profile_renders_elsewhere_and_leaves_the_solutions_out(root
     assert output_dir(root, "student") == root / "_book-student"
     student = yaml.safe_load((root / "_quarto-student.yml").read_text())
     assert student["edition"] == "student"
-    assert student["format"]["html"]["code-tools"] is False  # "View source" shows solutions
+    # what shows a page's whole source, solutions included, is the instructor's alone (a
+    # profile's settings add to _quarto.yml's, so neither may hold them)
+    instructor = yaml.safe_load((root / "_quarto-instructor.yml").read_text())
+    assert quarto_config(root)["profile"]["default"] == "instructor"
+    assert instructor["format"]["html"]["code-tools"] is True
+    assert "source" in instructor["book"]["repo-actions"]
+    for shared in (quarto_config(root), student):
+        assert "code-tools" not in shared.get("format", {}).get("html", {})
+    assert "repo-actions" not in quarto_config(root)["book"]
     assert student["book"]["repo-actions"] == ["issue"]
     lua = (root / "filters" / "solutions.lua").read_text()
     assert 'pandoc.utils.stringify(meta.edition) == "student"' in lua

@@ -149,12 +149,14 @@ def test_each_page_was_executed_once_for_both_formats():
     """`make book` (isldl_book.render) executes each page with code once, and every format's
     render (PDF, EPUB, HTML; of each edition rendered) reads every one of them from the
     execution cache."""
-    from isldl_book.render import FORMATS, READ_FROM_CACHE, executed_pages
+    from isldl_book.render import EXECUTE_LOG, FORMATS, LOG, READ_FROM_CACHE, executed_pages
 
-    log = (ROOT / "build" / "render.log").read_text()
     pages = executed_pages(ROOT)
-    executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'", log, flags=re.M)
+    executed = re.findall(r"^Executing '([^']+)\.quarto_ipynb'",
+                          (ROOT / EXECUTE_LOG).read_text(), flags=re.M)
     assert sorted(executed) == sorted(page.stem for page in pages)
+    log = (ROOT / LOG).read_text()
+    assert "Executing '" not in log
     renders = re.findall(r"^==== quarto render --to (\w+)", log, flags=re.M)
     assert len(renders) % len(FORMATS) == 0 and set(renders) == set(FORMATS)
     assert log.count(READ_FROM_CACHE) == len(renders) * len(pages)

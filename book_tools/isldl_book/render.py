@@ -9,8 +9,8 @@ executed notebook from there:
 
 1. empty the cache (`build/jupyter-cache`);
 2. execute: render each page that has code, alone and to HTML (into `build/executed`, thrown
-   away), `--jobs` pages at a time, each with its share of the cores; Quarto stores each
-   executed notebook in the cache;
+   away; the log in `build/execute.log`), `--jobs` pages at a time, each with its share of the
+   cores; Quarto stores each executed notebook in the cache;
 3. render the whole book to PDF, EPUB, then HTML, for each edition, with the cache: a page's
    notebook matches its cached one when its code, its parameters and its figure settings are
    the same, which is why `_quarto.yml` gives every format one figure setting (SVG, drawn as
@@ -41,7 +41,10 @@ from . import BOOK_ROOT
 from .structure import EDITIONS, book_files, output_dir, profile_args
 
 CACHE = Path("build") / "jupyter-cache"
-LOG = Path("build") / "render.log"
+LOG = Path("build") / "render.log"  # the renders of the book, whose warnings are real
+# The pages executed alone: a page rendered without the others cannot resolve its references
+# to them, and says so; those renders are thrown away, and so is that warning.
+EXECUTE_LOG = Path("build") / "execute.log"
 EXECUTED = Path("build") / "executed"  # the pages rendered alone to execute them: thrown away
 READ_FROM_CACHE = "(Notebook read from cache)"
 FORMATS = ("pdf", "epub", "html")
@@ -78,7 +81,7 @@ def quarto(args: list[str], root: Path, env: dict, log) -> str:
     if done.returncode:
         tail = "\n".join(done.stdout.splitlines()[-30:])
         raise RenderError(f"quarto {' '.join(args)} failed (exit {done.returncode}; the whole "
-                          f"output is in {LOG}):\n{tail}")
+                          f"output is in {log.name}):\n{tail}")
     return done.stdout
 
 
@@ -138,11 +141,12 @@ def render(root: Path = BOOK_ROOT, jobs: int = 2, editions=("instructor",)) -> N
     (root / LOG).parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / CACHE, ignore_errors=True)
     try:
-        with open(root / LOG, "w", encoding="utf-8") as log:
+        with open(root / EXECUTE_LOG, "w", encoding="utf-8") as log:
             start = time.perf_counter()
             execute(pages, root, jobs, log)
-            print(f"executed {len(pages)} pages in {time.perf_counter() - start:.0f} s, "
-                  f"{jobs} at a time", flush=True)
+        print(f"executed {len(pages)} pages in {time.perf_counter() - start:.0f} s, "
+              f"{jobs} at a time", flush=True)
+        with open(root / LOG, "w", encoding="utf-8") as log:
             for edition in editions:
                 render_edition(edition, pages, root, log)
     finally:

@@ -88,8 +88,10 @@ def quarto(args: list[str], root: Path, env: dict, log) -> str:
 def execute(pages: list[Path], root: Path, jobs: int, log) -> None:
     """Execute each page into the cache, `jobs` at a time, each with its share of the cores."""
     env = quarto_env(root, threads=max(1, (os.cpu_count() or 1) // jobs))
-    # the cache's database, made before the first two pages would both make it at once
+    # The databases that two Quartos starting at once would both make, and fail to ("database
+    # is locked"), made first: the execution cache's and Quarto's project cache in .quarto/.
     get_cache(env["JUPYTERCACHE"]).list_cache_records()
+    quarto(["inspect"], root, env, log)
 
     def run(page: Path) -> float:
         start = time.perf_counter()

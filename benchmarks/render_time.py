@@ -38,9 +38,12 @@ ONCE = f"{sys.executable} -m isldl_book.render"
 
 
 def worktree(commit: str, parent: Path) -> Path:
+    """A clean checkout of `commit`, with Quarto's project cache made (untimed, on both sides:
+    39fc91b's render could race to make it)."""
     folder = parent / commit
     subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT,
                    check=True, capture_output=True)
+    subprocess.run(["quarto", "inspect"], cwd=folder, check=True, capture_output=True)
     return folder
 
 

@@ -77,8 +77,8 @@ quarto-version: $(VENV)/.installed-book
 	       "Quarto $$found (install $(QUARTO_VERSION), or remove that one from PATH and" \
 	       "make book installs it)" >&2 ;; esac
 
-## Install, then render the book (HTML and PDF) with Quarto into _book/; the log goes to
-## build/render.log. Each page is executed once for both formats, two at a time, through an
+## Install, then render the book (HTML, PDF, EPUB) with Quarto into _book/; the log goes to
+## build/render.log. Each page is executed once for every format, two at a time, through an
 ## execution cache that lives for this render alone (no freezing: see CONTRIBUTING.md).
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.

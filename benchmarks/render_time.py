@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{repeat + 1}/{args.repeats} {side}: {times[side][-1]:.0f} s",
                       flush=True)
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", *map(str, parent.glob("*"))],
-                       cwd=ROOT, capture_output=True)
+        for folder in parent.glob("*"):
+            subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT,
+                           capture_output=True)
         shutil.rmtree(parent, ignore_errors=True)
     medians = {side: statistics.median(values) for side, values in times.items()}
     before, after = medians.values()

@@ -264,12 +264,12 @@ def write_downloads(root: Path = BOOK_ROOT, editions=("instructor",)) -> list[Pa
     written = []
     for qmd in chapters(root):
         executed = executed_notebook(qmd.with_suffix(".quarto_ipynb"), root)
+        practice = practice_notebook(qmd, root)
         for edition in editions:
             out = output_dir(root, edition) / "notebooks"
             out.mkdir(parents=True, exist_ok=True)
             shown = without_solutions(executed) if edition == "student" else executed
-            for kind, notebook in (("executed", shown),
-                                   ("practice", practice_notebook(qmd, root))):
+            for kind, notebook in (("executed", shown), ("practice", practice)):
                 target = out / Path(downloads(qmd)[kind]).name
                 nbformat.validate(notebook)
                 atomic_write(target, lambda tmp, nb=notebook: nbformat.write(nb, tmp))

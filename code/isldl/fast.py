@@ -10,36 +10,29 @@ fast run, by the fit's name (`fast.yaml`), and do as the page says otherwise.
 from __future__ import annotations
 
 from fnmatch import fnmatch
-from functools import cache
-from importlib.resources import files
-
-import yaml
 
 from . import state
-
-
-@cache
-def _plan() -> dict:
-    return yaml.safe_load(files(__package__).joinpath("fast.yaml").read_text(encoding="utf-8"))
+from .source import registry
 
 
 def _entry(name: str) -> dict:
     """The fast run's entry for the fit `name`: the first pattern of `fast.yaml` it matches."""
-    return next((entry for pattern, entry in _plan()["fits"].items()
+    return next((entry for pattern, entry in registry("fast.yaml")["fits"].items()
                  if fnmatch(name, pattern)), {})
 
 
-def fit_inputs(name: str, data: dict, settings: dict) -> tuple[dict, dict]:
-    """The data and settings of the fit `name`: as given, or in a fast run with fewer epochs
-    and the first examples. `data` maps "x", "y" (training) and "validation_data",
-    "test_data" (pairs, or None) to arrays."""
-    entry = _entry(name) if state.is_fast() else {}
-    if "epochs" in entry:
-        settings = {**settings, "epochs": entry["epochs"]}
-    sizes = {"x": entry.get("examples"), "y": entry.get("examples"),
-             "validation_data": entry.get("test_examples"),
-             "test_data": entry.get("test_examples")}
-    return {key: _first(value, sizes[key]) for key, value in data.items()}, settings
+def fit_inputs(name: str, x, y, test_data: tuple, settings: dict):
+    """(x, y, test_data, settings) of the fit `name`: as given, or in a fast run with fewer
+    epochs, the first `examples` training examples and the first `test_examples` validation
+    and test examples."""
+    if not state.is_fast():
+        return x, y, test_data, settings
+    entry = _entry(name)
+    n, n_test = entry.get("examples"), entry.get("test_examples")
+    settings = {**settings, **({"epochs": entry["epochs"]} if "epochs" in entry else {})}
+    if settings.get("validation_data") is not None:
+        settings["validation_data"] = _first(settings["validation_data"], n_test)
+    return _first(x, n), _first(y, n), _first(test_data, n_test), settings
 
 
 def result_args(name: str, args: tuple) -> tuple:
@@ -50,10 +43,11 @@ def result_args(name: str, args: tuple) -> tuple:
 
 def draws(reps: int) -> int:
     """The number of draws of a simulation: `reps`, or in a fast run at most a few."""
-    return min(reps, _plan()["double_descent_draws"]) if state.is_fast() else reps
+    return min(reps, registry("fast.yaml")["double_descent_draws"]) if state.is_fast() else reps
 
 
 def _first(value, n: int | None):
+    """The first `n` rows of an array, or of each array of a pair; all of it if `n` is None."""
     if n is None or value is None:
         return value
     if isinstance(value, tuple):

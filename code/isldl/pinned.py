@@ -222,12 +222,7 @@ def pinned_fit(name: str, model: nn.Module, x, y, *, test_data: tuple,
     each metric's name. Under the chapter runner the outcome is recorded as `pin:<name>`
     (loaded or not, metrics now and as saved, whether they reproduce), which the tests check.
     """
-    inputs, settings = fast.fit_inputs(
-        name, {"x": x, "y": y, "validation_data": settings.get("validation_data"),
-               "test_data": test_data}, settings)
-    x, y, test_data = inputs["x"], inputs["y"], inputs["test_data"]
-    if settings.get("validation_data") is not None:
-        settings = {**settings, "validation_data": inputs["validation_data"]}
+    x, y, test_data, settings = fast.fit_inputs(name, x, y, test_data, settings)
     pin = Pin(name, ("model.pt", "history.csv"), results)
     data = (x, y, settings.get("validation_data"))
     recorded_settings = {k: v for k, v in settings.items() if k != "validation_data"}

@@ -27,23 +27,24 @@ NOTES = {"code": "^c^ a setting of the lab's code", "text": "^t^ stated in the t
 
 
 @cache
-def _registry(name: str = "source.yaml") -> dict:
+def registry(name: str = "source.yaml") -> dict:
+    """One of the package's YAML registries (source.yaml, islp.yaml, fast.yaml, …), read once."""
     return yaml.safe_load(files(__package__).joinpath(name).read_text(encoding="utf-8"))
 
 
-def _named(registry: str, key: str, what: str) -> dict:
+def _named(file: str, key: str, what: str) -> dict:
     """The entry `key` of a registry that lists its entries by name, or a KeyError that
     names the registry and what it has."""
-    entries = _registry(registry)
+    entries = registry(file)
     if key not in entries:
-        raise KeyError(f"{registry} has no {what} {key!r}; it has {', '.join(entries)}")
+        raise KeyError(f"{file} has no {what} {key!r}; it has {', '.join(entries)}")
     return entries[key]
 
 
 def _entry(key: str) -> dict:
     chapter, name = key.split(".")
     try:
-        return _registry()[chapter][name]
+        return registry()[chapter][name]
     except KeyError:
         raise KeyError(f"the source registry (source.yaml) has no number {key!r}") from None
 
@@ -87,21 +88,21 @@ ISLP = "ISLP v2.2.3"
 def islp_value(key: str) -> str | None:
     """The official Python lab's printed number for the row `key`, as its registry gives it
     (`islp.yaml`: ISLP_labs at tag v2.2.3), or None where it reports none."""
-    entry = _registry("islp.yaml")["values"].get(key)
+    entry = registry("islp.yaml")["values"].get(key)
     return entry["value"] if entry else None
 
 
 def islp_printed(key: str) -> float | None:
     """The number that the official Python lab printed for the row `key`, to all its digits
     (the last number of its printed text in `islp.yaml`), or None where it reports none."""
-    entry = _registry("islp.yaml")["values"].get(key)
+    entry = registry("islp.yaml")["values"].get(key)
     return float(entry["printed"].split()[-1]) if entry else None
 
 
 def islp_settings() -> dict[str, dict]:
     """ISLP's epochs, batch size and learning rate for each fit, each with the notebook's cell
     and line of code that sets it (`islp.yaml`)."""
-    return _registry("islp.yaml")["settings"]
+    return registry("islp.yaml")["settings"]
 
 
 def comparison_table(rows: list[tuple]) -> str:

@@ -11,15 +11,15 @@ import torch
 from isldl import state
 from isldl.source import (
     ISLP,
-    _registry,
     comparison_table,
     islp_settings,
     islp_value,
+    registry,
     source_value,
 )
 from isldl_book.markdown import chapters
 
-REGISTRY = _registry("islp.yaml")
+REGISTRY = registry("islp.yaml")
 TORCH_RMSPROP_LR = inspect.signature(torch.optim.RMSprop).parameters["lr"].default
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import isldl
-from isldl.source import _registry
+from isldl.source import registry
 from isldl_book import source_histories
 from isldl_book.markdown import chapters
 from isldl_book.run import qmd_to_notebook
@@ -17,7 +17,7 @@ from isldl_book.run import qmd_to_notebook
 
 def test_the_registry_holds_what_the_seed_prints():
     """Every value of histories.yaml is read again from the seed's text and must be equal."""
-    assert _registry("histories.yaml") == source_histories.histories()
+    assert registry("histories.yaml") == source_histories.histories()
 
 
 def test_the_histories_are_those_the_seed_reports_elsewhere():
@@ -73,7 +73,7 @@ def history_calls(qmd):
 
 
 def test_every_history_figure_draws_the_sources_printed_history():
-    keys = set(_registry("histories.yaml"))
+    keys = set(registry("histories.yaml"))
     drawn = set()
     for qmd in chapters():
         for call in history_calls(qmd):

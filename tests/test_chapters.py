@@ -232,7 +232,7 @@ def test_cifar_without_its_data_renders_on_a_stand_in_and_says_so(root, tmp_path
     outputs = [o for cell in notebook.cells if cell.cell_type == "code"
                for o in cell.get("outputs", [])]
     markdown = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
-    assert markdown[0].startswith("::: {.callout-warning}\n## The data could not be had")
+    assert markdown[0].startswith('::: {.callout-warning title="The data could not be had')
     assert "This run (stand-in data: not the book's results)" in markdown[-1]
     assert str(Path.home()) not in executed.read_text()
 

@@ -16,11 +16,14 @@ from .paths import NoBookError, book_root
 
 
 def callout(kind: str, title: str, text: str) -> None:
-    """Show a Quarto callout (`note`, `warning`, …) in the page, as Markdown output."""
+    """Show a Quarto callout (`note`, `warning`, …) in the page, as Markdown output. Its title
+    is the callout's attribute: a `## title` inside it would be a numbered section of the
+    PDF, and shift the numbers of every section after it."""
     from IPython.display import Markdown, display
 
     text = _without_machine_paths(text)
-    display(Markdown(f"::: {{.callout-{kind}}}\n## {title}\n\n{text}\n:::"))
+    title = title.replace('"', "'")
+    display(Markdown(f'::: {{.callout-{kind} title="{title}"}}\n{text}\n:::'))
 
 
 def start_chapter(chapter: str, mode: str) -> None:

@@ -9,7 +9,8 @@ alternately, `--repeats` times each, on this machine:
 
 - before: Quarto renders each format and executes every page for each (`quarto render --to
   pdf`, then `--to html`), as `make book` did up to commit 4d195db;
-- after: `python -m isldl_book.render`, each page executed once, two at a time, for both.
+- after: `python -m isldl_book.render --formats pdf html`, each page executed once, two at a
+  time, for both, then both formats rendered at once (`make book` renders the EPUB too).
 
 Prints each time, the medians and their ratio; `--save` writes them as Markdown.
 """
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PER_FORMAT = ("rm -rf _book build/pdf && quarto render --to pdf && mkdir -p build/pdf "
               "&& mv _book/*.pdf build/pdf/ && quarto render --to html "
               "&& mv build/pdf/*.pdf _book/")
-ONCE = f"{sys.executable} -m isldl_book.render"
+ONCE = f"{sys.executable} -m isldl_book.render --formats pdf html"
 
 
 def worktree(commit: str, parent: Path) -> Path:
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parent = Path(tempfile.mkdtemp(prefix="isldl-render-"))
     sides = {"before (each format executes every page)": (args.before, PER_FORMAT),
-             "after (each page executed once, two at a time)": (args.after, ONCE)}
+             "after (each page executed once, the formats at once)": (args.after, ONCE)}
     times = {side: [] for side in sides}
     try:
         folders = {side: worktree(commit, parent) for side, (commit, _) in sides.items()}

@@ -79,7 +79,8 @@ quarto-version: $(VENV)/.installed-book
 
 ## Install, then render the book (HTML, PDF, EPUB) with Quarto into _book/; the log goes to
 ## build/render.log. Each page is executed once for every format, two at a time, through an
-## execution cache that lives for this render alone (no freezing: see CONTRIBUTING.md).
+## execution cache that lives for this render alone (no freezing: see CONTRIBUTING.md); then
+## the three formats are rendered at once from it (isldl_book.render).
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
 book: $(VENV)/.installed-book quarto-version tex pins

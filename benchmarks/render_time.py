@@ -3,7 +3,7 @@
     python benchmarks/render_time.py --before 4d195db [--after HEAD] [--repeats 5]
         [--save benchmarks/render_time.md]
 
-Renders the book (PDF, then HTML, from the pinned results, as `make book` does after its
+Renders the book (PDF and HTML, from the pinned results, as `make book` does after its
 install) from two commits, each in a clean worktree with its own `isldl` and `isldl_book`,
 alternately, `--repeats` times each, on this machine:
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"# The render's wall time: {args.before} against {args.after}",
         "",
-        f"{cpu_id()}, {os.cpu_count()} cores; PDF then "
+        f"{cpu_id()}, {os.cpu_count()} cores; PDF and "
         f"HTML from the pinned results, {args.repeats} renders each, alternately.",
         "",
         "| render | median (s) | each (s) |",

@@ -77,6 +77,13 @@ quarto-version: $(VENV)/.installed-book
 	       "Quarto $$found (install $(QUARTO_VERSION), or remove that one from PATH and" \
 	       "make book installs it)" >&2 ;; esac
 
+# The editions $(1) rendered (isldl_book.render), then their notebooks put beside them.
+define render_editions
+	rm -f chapters/*.quarto_ipynb
+	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render --editions $(1)
+	$(PY) -m isldl_book.notebooks downloads --editions $(1)
+endef
+
 ## Install, then render the book (HTML, PDF, EPUB) with Quarto into _book/; the log goes to
 ## build/render.log. Each page is executed once for every format, two at a time, through an
 ## execution cache that lives for this render alone (no freezing: see CONTRIBUTING.md); then
@@ -84,26 +91,21 @@ quarto-version: $(VENV)/.installed-book
 ## Then each chapter's executed notebook (the one Quarto ran for its page, kept by keep-ipynb)
 ## and its practice notebook go into _book/notebooks/, for the links under each chapter's title.
 book: $(VENV)/.installed-book quarto-version tex pins
-	rm -f chapters/*.quarto_ipynb
-	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render
-	$(PY) -m isldl_book.notebooks downloads
+	$(call render_editions,instructor)
 
 ## The student edition alone (every exercise, no worked solution: _quarto-student.yml) into
 ## _book-student/, with its notebooks; `make release` renders both editions from one execution.
 student: $(VENV)/.installed-book quarto-version tex pins
-	rm -f chapters/*.quarto_ipynb
-	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render --editions student
-	$(PY) -m isldl_book.notebooks downloads --editions student
+	$(call render_editions,student)
 
 ## A release for a course (build/release/isldl-<version>.zip, see isldl_book.release): both
 ## editions rendered from one execution of each page, their notebooks, their handouts, and
 ## each edition's website made to read offline; `make check-release` then checks it.
+## RELEASE_ARGS=--book-results-only (the release workflow) refuses stand-in or fast pages.
 release: $(VENV)/.installed-book quarto-version tex browser pins
-	rm -f chapters/*.quarto_ipynb
-	PATH="$(dir $(QUARTO)):$$PATH" $(PY) -m isldl_book.render --editions instructor student
-	$(PY) -m isldl_book.notebooks downloads --editions instructor student
+	$(call render_editions,instructor student)
 	$(PY) -m isldl_book.handouts
-	$(PY) -m isldl_book.release
+	$(PY) -m isldl_book.release $(RELEASE_ARGS)
 
 check-release: $(VENV)/.installed-test
 	$(PY) -m pytest book_checks -m release

@@ -19,9 +19,11 @@ import shutil
 import threading
 from pathlib import Path
 
+from isldl_book.release import MATHJAX_CDN, MATHJAX_NPM
+
 NPM = Path(__file__).resolve().parent / "npm" / "node_modules"
-MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
 AXE = NPM / "axe-core" / "axe.min.js"
+LOCAL = ("http://127.0.0.1", "file://", "data:")  # what a page may load as it is
 
 
 def chromium_path() -> str:
@@ -67,19 +69,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def answer_mathjax(context, local: tuple[str, ...] = ("http://127.0.0.1", "file://")):
-    """Route `context`'s requests: MathJax's CDN from npm's copy, the `local` addresses as
+def answer_mathjax(context):
+    """Route `context`'s requests: MathJax's CDN from npm's copy, the `LOCAL` addresses as
     they are, anything else refused. Returns the list of refused addresses (it fills up)."""
     refused = []
 
     def route(route):
         url = route.request.url
         if url.startswith(MATHJAX_CDN):
-            path = NPM / "mathjax" / url[len(MATHJAX_CDN):].split("?")[0]
+            path = MATHJAX_NPM / url[len(MATHJAX_CDN):].split("?")[0]
             if path.is_file():
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return route.fulfill(path=path, content_type=kind)
-        elif url.startswith(local) or url.startswith("data:"):
+        elif url.startswith(LOCAL):
             return route.continue_()
         refused.append(url)
         return route.abort()

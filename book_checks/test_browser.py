@@ -20,10 +20,10 @@ import pytest
 from chromium import AXE, answer_mathjax, open_browser, serve, typeset
 
 from isldl_book.markdown import book_labels
-from isldl_book.structure import book_files
+from isldl_book.structure import book_files, output_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "_book"
+BOOK = output_dir(ROOT)
 SCREENSHOTS = ROOT / "build" / "screenshots"
 THEMES = ("light", "dark")
 WIDTHS = {"laptop": 1280, "phone": 390}

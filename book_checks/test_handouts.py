@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from isldl_book import handouts
+from isldl_book import BOOK_ROOT, handouts
 from isldl_book.markdown import (
     Solution,
     book_labels,
@@ -16,13 +16,14 @@ from isldl_book.markdown import (
     split_solutions,
 )
 from isldl_book.run import qmd_to_notebook
+from isldl_book.structure import rendered
 
 
 @pytest.fixture(scope="module")
 def handout_texts(tmp_path_factory):
     """{chapter: the text of its handout, one string per page}."""
     out = tmp_path_factory.mktemp("handouts")
-    written = handouts.write_handouts(handouts.book_pdf(), out)
+    written = handouts.write_handouts(rendered(BOOK_ROOT, "instructor", "pdf"), out)
     assert [path.stem for path in written] == [qmd.stem for qmd in chapters()]
     return {path.stem: subprocess.run(["pdftotext", "-layout", str(path), "-"],
                                       capture_output=True, text=True,

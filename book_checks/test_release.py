@@ -21,15 +21,15 @@ from chromium import open_browser, typeset
 
 from isldl_book.markdown import Solution, book_labels, chapters, split_solutions
 from isldl_book.notebooks import package_version
-from isldl_book.release import release_files
+from isldl_book.release import release_files, release_zip
 from isldl_book.run import qmd_to_notebook
-from isldl_book.structure import EDITIONS, output_dir
+from isldl_book.structure import EDITIONS, output_dir, rendered
 
 pytestmark = pytest.mark.release
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = package_version(ROOT)
-ZIP = ROOT / "build" / "release" / f"isldl-{VERSION}.zip"
+ZIP = release_zip(ROOT)
 _PHRASE = re.compile(r"(?:[A-Za-z][a-z']*,? ){6}[A-Za-z][a-z']*")
 # What a phrase must not run across: code, math, links, references, emphasis marks.
 _BREAKS = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|@[\w-]+|[*_\[\]#|]", re.S)
@@ -88,14 +88,16 @@ def notebook_text(paths) -> str:
 def outputs(edition: str) -> dict[str, str]:
     """The text of each output of an edition, flattened."""
     site = output_dir(ROOT, edition)
-    texts = {"HTML": html_text(site), "PDF": pdf_text(next(site.glob("*.pdf"))),
-             "EPUB": epub_text(next(site.glob("*.epub"))),
+    texts = {"HTML": html_text(site), "PDF": pdf_text(rendered(ROOT, edition, "pdf")),
+             "EPUB": epub_text(rendered(ROOT, edition, "epub")),
              "handouts": " ".join(pdf_text(p) for p in (ROOT / "handouts" / edition).glob(
                  "*.pdf")),
              "notebooks": notebook_text(sorted((site / "notebooks").glob("*.ipynb")))}
     if edition == "student":
         texts["Colab notebooks"] = notebook_text(sorted((ROOT / "notebooks" / "student").glob(
             "*.ipynb")))
+    # an output missing or empty would hold no solution: it must be there to be checked
+    assert all(texts.values()), [kind for kind, text in texts.items() if not text]
     return texts
 
 
@@ -144,7 +146,7 @@ def epubcheck() -> list[str]:
 
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_the_epub_is_valid_and_keeps_its_formulas_and_alt_texts(edition):
-    epub = next(output_dir(ROOT, edition).glob("*.epub"))
+    epub = rendered(ROOT, edition, "epub")
     done = subprocess.run([*epubcheck(), str(epub)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "ERROR" not in done.stdout and "FATAL" not in done.stdout
@@ -167,7 +169,7 @@ def test_the_epub_is_valid_and_keeps_its_formulas_and_alt_texts(edition):
 def test_the_zip_holds_every_part_of_the_release(tmp_path):
     assert ZIP.exists(), f"{ZIP} is missing: make release"
     names = set(zipfile.ZipFile(ZIP).namelist())
-    expected = set(release_files(ROOT, scratch=tmp_path)) | {"README.md"}
+    expected = set(release_files(tmp_path, ROOT)) | {"README.md"}
     assert names == expected
     for edition in EDITIONS:
         assert {f"{edition}/isldl-{VERSION}.pdf", f"{edition}/isldl-{VERSION}.epub",
@@ -220,8 +222,12 @@ def test_the_student_site_passes_the_browser_checks():
     from chromium import serve
     from test_browser import THEMES, pages, site_problems, site_reports
 
-    with serve(output_dir(ROOT, "student")) as site, open_browser() as browser:
+    folder = output_dir(ROOT, "student")
+    # every page the site has is one the checks open
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")) == sorted(
+        pages())
+    with serve(folder) as site, open_browser() as browser:
         reports = site_reports(browser, site, ROOT / "build" / "screenshots" / "student")
-    assert len(reports) == len(pages()) * len(THEMES)
+    assert set(reports) == {(page, theme) for page in pages() for theme in THEMES}
     for kind, found in site_problems(reports).items():
         assert found == [], kind

@@ -10,6 +10,7 @@ from pypdf import PdfReader, PdfWriter
 
 from isldl_book import handouts, markdown, notebooks
 from isldl_book.run import cell_options, qmd_to_notebook
+from isldl_book.structure import rendered
 
 
 def book_pdf(path):
@@ -59,7 +60,7 @@ def test_an_edition_not_rendered_is_named_with_its_command(tmp_path):
     (tmp_path / "_quarto-student.yml").write_text("project:\n  output-dir: _book-student\n")
     with pytest.raises(FileNotFoundError, match=r"_book-student/ has no PDF of the student "
                                                 r"edition: render it first \(make student\)"):
-        handouts.book_pdf(tmp_path, "student")
+        rendered(tmp_path, "student", "pdf")
 
 
 def test_labels_are_numbered_as_quarto_numbers_them():
@@ -100,12 +101,22 @@ def test_practice_notebooks(tmp_path):
         assert marked >= 1, qmd.name
 
 
-def test_a_callout_becomes_a_quoted_note_with_every_paragraph():
-    text = ("::: {.callout-note}\n## The weights could not be had\n\nFirst line.\nSecond.\n\n"
-            "Another paragraph.\n:::")
+@pytest.mark.parametrize("fence, title", [
+    ("::: {.callout-note}", "## The weights could not be had\n"),  # as a page writes it
+    ('::: {.callout-note title="The weights could not be had"}', ""),  # as isldl.callout does
+])
+def test_a_callout_becomes_a_quoted_note_with_every_paragraph(fence, title):
+    text = f"{fence}\n{title}\nFirst line.\nSecond.\n\nAnother paragraph.\n:::"
     quoted = markdown.plain_markdown(text, {}, {})
     assert quoted.splitlines() == ["> **The weights could not be had**", ">", "> First line.",
                                    "> Second.", ">", "> Another paragraph."]
+
+
+def test_a_callout_that_a_cell_prints_is_a_quoted_note_in_the_readers_notebook(root):
+    cell = nbformat.v4.new_code_cell("isldl.callout(...)", outputs=[nbformat.v4.new_output(
+        "display_data", {"text/markdown": '::: {.callout-warning title="Stand-in"}\nText.\n:::'})])
+    notebook = notebooks.reader_cells(nbformat.v4.new_notebook(cells=[cell]), root)
+    assert notebook.cells[0].outputs[0].data["text/markdown"] == "> **Stand-in**\n>\n> Text."
 
 
 def test_a_section_that_starts_mid_page_shares_that_page_with_the_one_before(tmp_path):

@@ -123,9 +123,10 @@ def test_the_html_book_keeps_its_notebooks_and_links_them_under_each_title(root)
     assert "data-noresolveinput" in lua  # else Quarto warns about the .ipynb links
     makefile = (root / "Makefile").read_text()
     book_recipe = makefile.split("\nbook:", 1)[1].split("\n\n", 1)[0]
-    assert "isldl_book.render" in book_recipe  # its last render is the HTML's
-    assert (book_recipe.index("isldl_book.render")
-            < book_recipe.index("isldl_book.notebooks downloads"))
+    assert "$(call render_editions,instructor)" in book_recipe
+    render_editions = makefile.split("\ndefine render_editions\n", 1)[1].split("\nendef", 1)[0]
+    assert (render_editions.index("isldl_book.render")  # the notebooks the HTML render kept
+            < render_editions.index("isldl_book.notebooks downloads"))
     assert "make book" in (root / ".github" / "workflows" / "publish.yml").read_text()
 
 

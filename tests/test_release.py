@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from isldl_book import release
-from isldl_book.notebooks import package_version
+from isldl_book.notebooks import NOT_THE_BOOKS, package_version
 from isldl_book.structure import EDITIONS, output_dir, quarto_config
 
 
@@ -92,8 +92,8 @@ def fake_release_parts(root: Path, mathjax: Path) -> None:
     """What `make release` builds before the zip, as empty stand-ins."""
     (root / "pyproject.toml").write_text('[project]\nname = "isldl"\nversion = "9.8.7"\n')
     (root / "_quarto.yml").write_text(
-        "project:\n  output-dir: _book\nbook:\n  title: A book\n  repo-url: "
-        "https://github.com/o/r\ncitation:\n  url: https://o.github.io/r/\n")
+        "project:\n  output-dir: _book\nbook:\n  title: A book\n  downloads: [pdf, epub]\n"
+        "  repo-url: https://github.com/o/r\ncitation:\n  url: https://o.github.io/r/\n")
     (root / "_quarto-student.yml").write_text("project:\n  output-dir: _book-student\n")
     for edition in EDITIONS:
         site = output_dir(root, edition)
@@ -138,17 +138,31 @@ def test_a_release_whose_parts_are_missing_names_them_and_writes_nothing(tmp_pat
     mathjax.mkdir()
     fake_release_parts(root, mathjax)
     (root / "_book-student" / "A-book.epub").unlink()
-    with pytest.raises(FileNotFoundError, match=r"_book-student/ has no EPUB: build the "
-                                                r"release's parts first \(make release\)"):
+    with pytest.raises(FileNotFoundError, match=r"_book-student/ has no EPUB of the student "
+                                                r"edition: render it first \(make student\)"):
         release.write_release(root, tmp_path / "out", mathjax)
     assert not (tmp_path / "out").exists()  # nothing written, not even a partial zip
     with pytest.raises(FileNotFoundError, match="install it first \\(make browser\\)"):
         release.offline_site(root / "_book", tmp_path / "site", tmp_path / "no-mathjax")
 
 
+def test_a_published_release_refuses_a_page_that_is_not_the_books_results(tmp_path):
+    root, mathjax = tmp_path / "book", tmp_path / "mathjax"
+    root.mkdir()
+    mathjax.mkdir()
+    fake_release_parts(root, mathjax)
+    page = root / "_book-student" / "chapters" / "01-a.html"
+    page.write_text(f"Stand-in data: {NOT_THE_BOOKS}.")
+    with pytest.raises(ValueError, match=f"not the book's results: {page}"):
+        release.write_release(root, tmp_path / "out", mathjax, book_results_only=True)
+    assert not (tmp_path / "out").exists()
+    assert release.write_release(root, tmp_path / "out", mathjax).exists()  # a course's own
+
+
 def test_a_pushed_version_tag_builds_checks_and_publishes_the_release(root):
     workflow = yaml.safe_load((root / ".github" / "workflows" / "release.yml").read_text())
     assert workflow[True]["push"]["tags"] == ["v*"]  # YAML 1.1 reads `on` as True
     steps = " ".join(step.get("run", "") for step in workflow["jobs"]["release"]["steps"])
-    assert "make release" in steps and "make check-release" in steps
+    assert "make release RELEASE_ARGS=--book-results-only" in steps  # no stand-in page
+    assert "make check-release" in steps
     assert "gh release create" in steps and "build/release/isldl-*.zip" in steps

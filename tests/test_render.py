@@ -90,10 +90,20 @@ def test_a_copy_holds_the_sources_and_the_cache_not_the_outputs(tmp_path):
         assert not (copy / left_out).exists(), left_out
 
 
-def test_every_render_names_the_checkout_as_the_pages_working_folder(tmp_path):
+def test_every_render_names_the_checkout_as_the_pages_working_folder(monkeypatch, tmp_path):
     # a cached notebook is matched on its working folder too: a copy must name the checkout's
-    args = render.cached(tmp_path)
-    assert args[args.index("--execute-dir") + 1] == str(tmp_path.resolve())
+    runs = []
+    monkeypatch.setattr(render, "quarto", lambda args, folder, env, log: runs.append(
+        (args, folder, env)) or render.READ_FROM_CACHE)
+    copy = tmp_path / "copy"
+    render.execute_page("a.qmd", tmp_path, env={}, log=None)
+    render.render_book("pdf", ["a.qmd"], tmp_path, None, "student", folder=copy)
+    for args, _, _ in runs:
+        assert args[args.index("--execute-dir") + 1] == str(tmp_path.resolve())
+        assert "--cache" in args
+    (_, executed_in, _), (rendered_args, rendered_in, env) = runs
+    assert executed_in == tmp_path and "--profile" in rendered_args
+    assert rendered_in == copy and env["JUPYTERCACHE"] == str(copy / render.CACHE)
 
 
 def test_the_formats_render_at_once_the_html_in_the_checkout(monkeypatch, tmp_path):

@@ -23,7 +23,7 @@ from isldl.data.files import atomic_write
 
 from . import BOOK_ROOT
 from .markdown import chapter_title, chapters
-from .structure import EDITIONS, output_dir
+from .structure import EDITIONS, rendered
 
 SOLUTIONS, REFERENCES = "Solutions", "References"
 
@@ -129,17 +129,6 @@ def write_handouts(book_pdf: Path, out: Path, root: Path = BOOK_ROOT) -> list[Pa
             for qmd in chapters(root)]
 
 
-def book_pdf(root: Path = BOOK_ROOT, edition: str = "instructor") -> Path:
-    """The rendered edition's PDF in its output folder (its name is the book's title)."""
-    out = output_dir(root, edition)
-    found = sorted(out.glob("*.pdf"))
-    if not found:
-        command = "make book" if edition == "instructor" else "make student"
-        raise FileNotFoundError(f"{out.name}/ has no PDF of the {edition} edition: render it "
-                                f"first ({command})")
-    return found[0]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m isldl_book.handouts",
                                      description=__doc__.split("\n")[0])
@@ -147,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BOOK_ROOT / "handouts")
     args = parser.parse_args(argv)
     try:
-        paths = [path for edition in args.editions
-                 for path in write_handouts(book_pdf(BOOK_ROOT, edition), args.out / edition)]
+        paths = [path for edition in args.editions for path in write_handouts(
+            rendered(BOOK_ROOT, edition, "pdf"), args.out / edition)]
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -18,7 +18,9 @@ from .structure import CITATION, REFERENCE, book_files, quarto_config
 OPTION_LINE = re.compile(r"^#\|.*\n?", re.M)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$", re.M)
 _SPAN = re.compile(r"\[([^\]]+)\]\{\.[\w-]+\}")
-_CALLOUT = re.compile(r"^::: \{\.callout-\w+\}\n(?:## ([^\n]*)\n)?(.*?)\n:::\s*$", re.S | re.M)
+# A callout, its title an attribute (as `isldl.callout` writes it) or a `##` heading inside.
+_CALLOUT = re.compile(r'^::: \{\.callout-\w+(?: title="(?P<attribute>[^"]*)")?\}\n'
+                      r"(?:## (?P<heading>[^\n]*)\n)?(?P<text>.*?)\n:::\s*$", re.S | re.M)
 
 
 # ------------------------------------------------------------------------ cross-references
@@ -101,7 +103,8 @@ def plain_markdown(text: str, labels: dict[str, str], citations: dict[str, str])
 
 def _quoted_callout(match) -> str:
     """A callout as a block quote: its title in bold, then every paragraph of its text."""
-    lines = [f"**{match[1] or 'Note'}**", "", *match[2].strip().splitlines()]
+    title = match["attribute"] or match["heading"] or "Note"
+    lines = [f"**{title}**", "", *match["text"].strip().splitlines()]
     return "\n".join(f"> {line}".rstrip() for line in lines)
 
 

@@ -137,8 +137,9 @@ def write_practice(root: Path = BOOK_ROOT, out: Path | None = None) -> list[Path
 
 
 def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
-    """Markdown as plain notebook Markdown (references numbered as in the book, citations
-    written out), code without Quarto's `#|` options, deterministic cell ids; in place."""
+    """Markdown, and the Markdown that cells print (`isldl.callout`), as plain notebook
+    Markdown (references numbered as in the book, citations written out, callouts as quoted
+    notes), code without Quarto's `#|` options, deterministic cell ids; in place."""
     labels, citations = book_labels(root), bibliography(root)
     kept = []
     for cell in notebook.cells:
@@ -148,6 +149,11 @@ def reader_cells(notebook: nbformat.NotebookNode, root: Path = BOOK_ROOT):
             cell.source = plain_markdown(cell.source, labels, citations)
         elif cell.cell_type == "code":
             cell.source = OPTION_LINE.sub("", cell.source).strip()
+            for output in cell.get("outputs", []):
+                if "text/markdown" in output.get("data", {}):
+                    data = output["data"]
+                    data["text/markdown"] = plain_markdown(data["text/markdown"], labels,
+                                                           citations)
         kept.append(cell)
     notebook.cells = kept
     for index, cell in enumerate(notebook.cells):

@@ -36,8 +36,8 @@ from pathlib import Path
 from isldl.data.files import atomic_write
 
 from . import BOOK_ROOT
-from .notebooks import package_version, release_tag, repo_url
-from .structure import EDITIONS, output_dir, quarto_config
+from .notebooks import NOT_THE_BOOKS, package_version, release_tag, repo_url
+from .structure import EDITIONS, output_dir, quarto_config, rendered
 
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
 MATHJAX_NPM = BOOK_ROOT / "book_checks" / "npm" / "node_modules" / "mathjax" / "es5"
@@ -94,20 +94,16 @@ that Zenodo minted for the release. Text and figures: CC BY-NC-SA 4.0; code: MIT
 """
 
 
-def release_files(root: Path = BOOK_ROOT, mathjax: Path = MATHJAX_NPM,
-                  scratch: Path | None = None) -> dict[str, Path]:
+def release_files(scratch: Path, root: Path = BOOK_ROOT,
+                  mathjax: Path = MATHJAX_NPM) -> dict[str, Path]:
     """{path inside the zip: file on disk} of everything the release holds; the offline
     sites are written into `scratch`. A FileNotFoundError names what was not built."""
     version = package_version(root)
     files = {}
     for edition in EDITIONS:
         site = output_dir(root, edition)
-        for kind in ("pdf", "epub"):
-            found = sorted(site.glob(f"*.{kind}"))
-            if not found:
-                raise FileNotFoundError(f"{site.name}/ has no {kind.upper()}: build the "
-                                        "release's parts first (make release)")
-            files[f"{edition}/isldl-{version}.{kind}"] = found[0]
+        for kind in quarto_config(root)["book"]["downloads"]:
+            files[f"{edition}/isldl-{version}.{kind}"] = rendered(root, edition, kind)
         handouts = sorted((root / "handouts" / edition).glob("*.pdf"))
         notebooks = sorted((site / "notebooks").glob("*.ipynb"))
         if not handouts or not notebooks:
@@ -121,12 +117,31 @@ def release_files(root: Path = BOOK_ROOT, mathjax: Path = MATHJAX_NPM,
     return files
 
 
+def release_zip(root: Path = BOOK_ROOT, out: Path | None = None) -> Path:
+    """Where the release's zip is written: `out`, else build/release/, as isldl-<version>.zip."""
+    return (out or root / "build" / "release") / f"isldl-{package_version(root)}.zip"
+
+
+def pages_not_the_books(site: Path) -> list[Path]:
+    """The pages of a rendered site that say their numbers are not the book's (a fast run, or
+    stand-in data where a data set could not be had)."""
+    return sorted(page for page in site.rglob("*.html")
+                  if NOT_THE_BOOKS in page.read_text(encoding="utf-8"))
+
+
 def write_release(root: Path = BOOK_ROOT, out: Path | None = None,
-                  mathjax: Path = MATHJAX_NPM) -> Path:
-    """build/release/isldl-<version>.zip, whole or not at all."""
-    target = (out or root / "build" / "release") / f"isldl-{package_version(root)}.zip"
+                  mathjax: Path = MATHJAX_NPM, book_results_only: bool = False) -> Path:
+    """build/release/isldl-<version>.zip (`release_zip`), whole or not at all; with
+    `book_results_only`, a ValueError instead if a page's numbers are not the book's."""
+    if book_results_only:
+        found = [page for edition in EDITIONS
+                 for page in pages_not_the_books(output_dir(root, edition))]
+        if found:
+            raise ValueError("these pages were rendered from a fast run or stand-in data, not "
+                             f"the book's results: {', '.join(map(str, found))}")
+    target = release_zip(root, out)
     with tempfile.TemporaryDirectory() as scratch:
-        files = release_files(root, mathjax, Path(scratch))
+        files = release_files(Path(scratch), root, mathjax)
 
         def write(tmp: Path) -> None:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -142,10 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m isldl_book.release",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, help="the zip's folder (default: build/release)")
+    parser.add_argument("--book-results-only", action="store_true",
+                        help="refuse a page from a fast run or stand-in data (what a published "
+                             "release must not hold)")
     args = parser.parse_args(argv)
     try:
-        target = write_release(out=args.out)
-    except FileNotFoundError as err:
+        target = write_release(out=args.out, book_results_only=args.book_results_only)
+    except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     size = target.stat().st_size / 2**20

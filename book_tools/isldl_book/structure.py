@@ -47,6 +47,18 @@ def output_dir(root: Path, edition: str = "instructor") -> Path:
     return root / config["project"]["output-dir"]
 
 
+def rendered(root: Path, edition: str, kind: str) -> Path:
+    """The edition's book as `kind` ("pdf", "epub") in its output folder, named after the
+    book's title; a FileNotFoundError that says how to render it."""
+    out = output_dir(root, edition)
+    found = sorted(out.glob(f"*.{kind}"))
+    if not found:
+        command = "make book" if edition == "instructor" else "make student"
+        raise FileNotFoundError(f"{out.name}/ has no {kind.upper()} of the {edition} edition: "
+                                f"render it first ({command})")
+    return found[0]
+
+
 def profile_args(edition: str) -> list[str]:
     """Quarto's arguments that select an edition's profile."""
     return [] if edition == "instructor" else ["--profile", edition]

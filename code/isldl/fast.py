@@ -29,7 +29,9 @@ def fit_inputs(name: str, x, y, test_data: tuple, settings: dict):
         return x, y, test_data, settings
     entry = _entry(name)
     n, n_test = entry.get("examples"), entry.get("test_examples")
-    settings = {**settings, **({"epochs": entry["epochs"]} if "epochs" in entry else {})}
+    settings = dict(settings)  # the caller's are left as they are
+    if "epochs" in entry:
+        settings["epochs"] = entry["epochs"]
     if settings.get("validation_data") is not None:
         settings["validation_data"] = _first(settings["validation_data"], n_test)
     return _first(x, n), _first(y, n), _first(test_data, n_test), settings

@@ -81,8 +81,8 @@ def source_history(key: str):
     return frame
 
 
-ISLP = "ISLP v2.2.3"
-"""The heading of the official Python lab's column (`islp.yaml`)."""
+ISLP = f"ISLP {registry('islp.yaml')['tag']}"
+"""The heading of the official Python lab's column: "ISLP" and the tag of `islp.yaml`."""
 
 
 def islp_value(key: str) -> str | None:

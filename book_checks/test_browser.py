@@ -260,8 +260,11 @@ def test_the_search_box_finds_a_word_of_a_chapter_and_links_to_it(site, browser)
     page.close()
 
 
-def test_a_folded_solution_opens(site, browser):
-    page = browser.new_page()
+def test_a_folded_solution_opens_and_what_scrolls_in_it_takes_the_keyboard(site, browser):
+    """On a phone, a folded solution's code is wider than the page once it opens: each box
+    that scrolls sideways is then reachable with the Tab key (styles/a11y.html), though it
+    had no width while folded."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
     answer_mathjax(page.context)
     page.goto(site + "chapters/01-hitters.html")
     solution = page.locator(".callout-tip.callout-titled").first
@@ -269,6 +272,11 @@ def test_a_folded_solution_opens(site, browser):
     assert not body.is_visible()
     solution.locator(".callout-header").click()
     body.wait_for(state="visible", timeout=5_000)
+    page.wait_for_timeout(1_000)  # Bootstrap's transition, then its "shown" event
+    boxes = body.evaluate("""(body) => [...body.querySelectorAll('pre, .table-responsive')]
+        .filter((box) => box.scrollWidth > box.clientWidth)
+        .map((box) => box.getAttribute('tabindex'))""")
+    assert boxes and boxes == ["0"] * len(boxes), boxes
     page.close()
 
 
